@@ -1,0 +1,43 @@
+# Two entry points: `make demo` and `make test`. Each sets up what it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Debian packages for headless GL (EGL and OSMesa) and a virtual display.
+DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick
+
+.PHONY: setup system-deps test test-fast demo bench clean
+
+# Installs the Debian packages only when running as root with apt (a fresh CI
+# machine); elsewhere it says what is missing and goes on.
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  if ! dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	  fi; \
+	else \
+	  dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1 || echo "note: not root; install $(DEB_PACKAGES) for headless rendering and GUI tests"; \
+	fi
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e ".[all,test]"
+	$(PY) -m pip check
+	touch $@
+
+test: system-deps setup
+	MUJOCO_GL=egl $(PY) -m pytest -q -ra
+
+# Everything but the long end-to-end runs (for quick iteration).
+test-fast: system-deps setup
+	MUJOCO_GL=egl $(PY) -m pytest -q -ra -m "not slow"
+
+demo: system-deps setup
+	MUJOCO_GL=egl $(PY) examples/demo.py
+
+bench: system-deps setup
+	MUJOCO_GL=egl $(PY) benchmarks/store.py
+
+clean:
+	rm -rf $(VENV) runs test-artifacts

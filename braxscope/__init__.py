@@ -1,0 +1,20 @@
+"""braxscope: record Brax PPO training into a Zarr store; replay it live or afterwards.
+
+``open_store`` needs only the store's dependencies; ``Recorder`` imports JAX and brax when first
+used, so the viewer runs on a machine without JAX.
+"""
+
+from .schema import BraxscopeError, open_store
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "Recorder":
+        from .recorder import Recorder
+
+        return Recorder
+    raise AttributeError(f"module 'braxscope' has no attribute {name!r}")
+
+
+__all__ = ["open_store", "Recorder", "BraxscopeError", "__version__"]

@@ -1,0 +1,476 @@
+"""Read-only access to a store: ``open_store(path)``. Never writes, never locks.
+
+Readers trust only the committed row counts in each writer's commit record, re-open an array
+only when the committed length grows past its cached shape, and treat a committed row whose
+sentinel column still reads as the fill value as "not visible yet" (retry), never as data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import zarr
+from zarr.storage import LocalStore
+
+from . import layout
+from .errors import (
+    BraxscopeError,
+    CorruptStoreError,
+    EpisodeNotFoundError,
+    ModelError,
+    NewerSchemaError,
+    NotAStoreError,
+    NotYetVisibleError,
+    ShapeMismatchError,
+    StoreNotFoundError,
+)
+from .model_blob import model_from_bytes, sha256
+
+# A committed row may lag on a network filesystem; retry this long before calling it missing.
+_VISIBILITY_RETRY_S = 2.0
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The run's metadata (the root attributes)."""
+
+    attrs: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.attrs[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class EpisodeInfo:
+    """One catalog row, or (``in_progress``) the still-open episode of a tracked slot."""
+
+    id: str  # "W:R": writer ordinal and catalog row; "W:open-S" for slot S's open episode
+    writer: str
+    source: str  # "train" | "snapshot"
+    slot: int
+    env_id: int
+    device: int
+    iteration: int
+    env_step: int  # global env step at the episode's first row
+    start: int  # first row in the writer's train or snapshots stream
+    length: int
+    ret: float
+    complete: bool  # from a reset to done (train) or the rollout's full length (snapshot)
+    wall_time: float
+    in_progress: bool = False
+
+    @property
+    def stream(self) -> str:
+        return layout.SNAPSHOTS if self.source == "snapshot" else layout.TRAIN
+
+
+@dataclass
+class Frames:
+    """Rows of one episode. Shapes: qpos [L,nq], qvel [L,nv], action [L,nu], reward/done [L]."""
+
+    qpos: np.ndarray
+    qvel: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    done: np.ndarray
+    env_step: np.ndarray
+    iteration: np.ndarray
+    wall_time: np.ndarray
+    flags: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.reward.shape[0])
+
+
+@dataclass
+class Metrics:
+    names: list[str]
+    env_step: np.ndarray  # [T]
+    wall_time: np.ndarray  # [T]
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # name -> [T] (NaN where absent)
+
+
+@dataclass(frozen=True)
+class WriterStatus:
+    writer_id: str
+    ordinal: int
+    process_index: int
+    host: str
+    epoch: int
+    state: str  # "recording" | "paused" | "closed"
+    heartbeat: float
+    rows: dict
+    dropped_rows: int
+    last_env_step: int
+    locked: bool  # a writer lock file exists (a writer is, or was until a crash, attached)
+
+    @property
+    def heartbeat_age_s(self) -> float:
+        return time.time() - self.heartbeat
+
+
+def _load_json(path: Path, what: str) -> dict:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise CorruptStoreError(f"{path} is missing: the store's {what} metadata is gone (restore it from a backup)") from None
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CorruptStoreError(f"{path} is not valid JSON ({e.__class__.__name__} at byte {getattr(e, 'pos', '?')}): the store's {what} metadata is damaged") from None
+    if not isinstance(doc, dict):
+        raise CorruptStoreError(f"{path} is not a JSON object: the store's {what} metadata is damaged")
+    return doc
+
+
+class _Writer:
+    """What a reader knows of one writer group: static facts, the last commit, array handles."""
+
+    def __init__(self, reader: "StoreReader", writer_id: str, ordinal: int, doc: dict):
+        self.reader = reader
+        self.id = writer_id
+        self.ordinal = ordinal
+        attrs = doc.get("attributes", {})
+        self.static = attrs.get(layout.WRITER_ATTR, {})
+        self.commit = attrs.get(layout.COMMIT_ATTR, {})
+        self.arrays: dict[tuple[str, str], zarr.Array] = {}
+        self.catalog: dict[str, np.ndarray] = {c.name: np.empty(0, c.dtype) for c in layout.CATALOG_COLUMNS}
+        self.catalog_bad: list[tuple[int, int, str]] = []  # (lo, hi, reason) of catalog rows unreadable
+
+    @property
+    def dir(self) -> Path:
+        return self.reader.path / layout.WRITERS_GROUP / self.id
+
+    def rows(self, stream: str) -> int:
+        return int(self.commit.get("rows", {}).get(stream, 0))
+
+    def array(self, stream: str, column: str, need_rows: int) -> zarr.Array:
+        key = (stream, column)
+        arr = self.arrays.get(key)
+        # An open Array caches its shape; re-open only when the committed length outgrew it.
+        if arr is None or arr.shape[0] < need_rows:
+            path = f"{layout.WRITERS_GROUP}/{self.id}/{stream}/{column}"
+            try:
+                arr = zarr.open_array(store=self.reader._store, path=path, mode="r")
+            except Exception as e:
+                raise CorruptStoreError(f"{path} cannot be opened ({_short(e)}): the store is damaged there") from None
+            self.arrays[key] = arr
+        return arr
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+    return text[:160]
+
+
+class StoreReader:
+    """A read-only view of a store. Call :meth:`refresh` to see newly committed rows."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        # LocalStore on a plain path, never a file:// URL: fsspec writes (and reads) non-atomically.
+        self._store = LocalStore(path, read_only=True)
+        root = self._read_root()
+        self.info = RunInfo(root)
+        self.sizes = {k: int(root[k]) for k in ("nq", "nv", "nu")}
+        self._writers: dict[str, _Writer] = {}
+        self.problems: list[str] = []  # damage confined to some writers or episodes
+        self._model: mujoco.MjModel | None = None
+        self.refresh()
+        if not self._writers and self.problems:
+            raise CorruptStoreError(self.problems[0])
+
+    # ------------------------------------------------------------------ open
+
+    def _read_root(self) -> dict:
+        doc = _load_json(self.path / "zarr.json", "root")
+        if doc.get("zarr_format") != 3 or doc.get("node_type") != "group":
+            raise NotAStoreError(f"{self.path} is not a Zarr v3 group: not a braxscope store")
+        attrs = doc.get("attributes", {}).get(layout.ROOT_ATTR)
+        if not isinstance(attrs, dict):
+            raise NotAStoreError(f"{self.path} is a Zarr store but not a braxscope store (no '{layout.ROOT_ATTR}' attributes)")
+        version = attrs.get("schema_version")
+        if not isinstance(version, int):
+            raise CorruptStoreError(f"{self.path}/zarr.json has no valid schema_version: the root metadata is damaged")
+        if version > layout.SCHEMA_VERSION:
+            raise NewerSchemaError(
+                f"{self.path} has schema version {version}; this braxscope reads up to {layout.SCHEMA_VERSION}: "
+                "upgrade braxscope (pip install -U braxscope)"
+            )
+        for key in ("nq", "nv", "nu", "dt", "env_name"):
+            if key not in attrs:
+                raise CorruptStoreError(f"{self.path}/zarr.json lacks '{key}': the root metadata is damaged")
+        return attrs
+
+    def _check_writer_shapes(self, w: _Writer) -> None:
+        """Array metadata must agree with the model sizes and the writer's slot count."""
+        slots = int(w.static.get("train_slots", 0))
+        for stream in layout.TRAJECTORY_STREAMS:
+            n_slots = slots if stream == layout.TRAIN else 1
+            for c in layout.TRAJECTORY_COLUMNS:
+                meta = _load_json(w.dir / stream / c.name / "zarr.json", f"{stream}/{c.name} array")
+                expected = c.trailing(n_slots, self.sizes)
+                got = tuple(meta.get("shape", ()))[1:]
+                if got != expected:
+                    raise ShapeMismatchError(
+                        f"writers/{w.id}/{stream}/{c.name} has rows of shape {got} but the model needs {expected} "
+                        f"(nq={self.sizes['nq']}, nv={self.sizes['nv']}, nu={self.sizes['nu']}): the data does not match the model"
+                    )
+
+    # --------------------------------------------------------------- tailing
+
+    def refresh(self) -> bool:
+        """Re-read every writer's commit record (one small JSON each). True when anything grew."""
+        grew = False
+        wdir = self.path / layout.WRITERS_GROUP
+        try:
+            names = sorted(e.name for e in os.scandir(wdir) if e.is_dir())
+        except FileNotFoundError:
+            names = []
+        for name in names:
+            w = self._writers.get(name)
+            try:
+                doc = _load_json(wdir / name / "zarr.json", f"writer {name}")
+            except CorruptStoreError as e:
+                if w is None:
+                    self._problem(str(e))
+                continue
+            if w is None:
+                w = _Writer(self, name, 0, doc)
+                if layout.WRITER_ATTR not in doc.get("attributes", {}):
+                    self._problem(f"writers/{name} has no writer attributes: skipped (not written by braxscope)")
+                    continue
+                try:
+                    self._check_writer_shapes(w)
+                except BraxscopeError as e:
+                    self._problem(str(e))
+                    if len(names) == 1:
+                        raise
+                    continue
+                self._writers[name] = w
+                self._renumber()
+                grew = True
+            else:
+                old = w.commit.get("rows", {})
+                w.commit = doc.get("attributes", {}).get(layout.COMMIT_ATTR, {})
+                if w.commit.get("rows", {}) != old:
+                    grew = True
+            self._load_catalog(w)
+        return grew
+
+    def _problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+
+    def _renumber(self) -> None:
+        # Ordinals by start time: a writer that joins later gets the next number, so ids stay stable.
+        order = sorted(self._writers.values(), key=lambda w: (w.static.get("started", 0), w.id))
+        for i, w in enumerate(order):
+            w.ordinal = i
+
+    def _load_catalog(self, w: _Writer) -> None:
+        have = int(w.catalog["start"].shape[0]) + sum(hi - lo for lo, hi, _ in w.catalog_bad)
+        n = w.rows(layout.CATALOG)
+        if n <= have:
+            return
+        # Read whole chunks where possible, so one damaged chunk loses only its own rows.
+        lo = have
+        while lo < n:
+            hi = min(n, (lo // layout.CHUNK_ROWS + 1) * layout.CHUNK_ROWS)
+            try:
+                block = {c.name: self._read(w, layout.CATALOG, c.name, lo, hi) for c in layout.CATALOG_COLUMNS}
+            except CorruptStoreError as e:
+                w.catalog_bad.append((lo, hi, str(e)))
+                self._problem(f"catalog rows {lo}-{hi - 1} of writer {w.id} are damaged: those episodes are skipped")
+                # Keep row numbers aligned with catalog rows: fill the gap with placeholders.
+                block = {c.name: np.full(hi - lo, layout.fill_of(c), c.dtype) for c in layout.CATALOG_COLUMNS}
+            for k, v in block.items():
+                w.catalog[k] = np.concatenate([w.catalog[k], v])
+            lo = hi
+
+    # ----------------------------------------------------------------- reads
+
+    def _read(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None = None) -> np.ndarray:
+        """Committed rows [lo, hi) of one column, retried while the sentinel shows they lag."""
+        if hi > w.rows(stream):
+            raise BraxscopeError(f"rows {lo}-{hi} of {stream} are not committed yet")
+        sentinel = layout.SENTINEL[stream]
+        deadline = time.monotonic() + _VISIBILITY_RETRY_S
+        while True:
+            try:
+                arr = w.array(stream, column, hi)
+                data = arr[lo:hi] if slot is None else arr[lo:hi, slot]
+                check = data if column == sentinel else w.array(stream, sentinel, hi)[lo:hi]
+            except BraxscopeError:
+                raise
+            except Exception as e:
+                chunk = lo // layout.CHUNK_ROWS
+                raise CorruptStoreError(
+                    f"writers/{w.id}/{stream}/{column} rows {lo}-{hi - 1} cannot be decoded (chunk {chunk}: {_short(e)}): "
+                    "the store is damaged there; run braxscope verify"
+                ) from None
+            if not (np.asarray(check) == -1).any():
+                return np.asarray(data)
+            if time.monotonic() > deadline:
+                raise NotYetVisibleError(
+                    f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten: "
+                    "the filesystem lags or a chunk is missing; run braxscope verify"
+                )
+            time.sleep(0.02)
+
+    @property
+    def writer_ids(self) -> list[str]:
+        return [w.id for w in sorted(self._writers.values(), key=lambda w: w.ordinal)]
+
+    def writers(self) -> list[WriterStatus]:
+        out = []
+        for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
+            c = w.commit
+            out.append(WriterStatus(
+                writer_id=w.id, ordinal=w.ordinal, process_index=int(w.static.get("process_index", 0)),
+                host=str(w.static.get("host", "")), epoch=int(c.get("epoch", 0)), state=str(c.get("state", "unknown")),
+                heartbeat=float(c.get("heartbeat", 0.0)), rows=dict(c.get("rows", {})),
+                dropped_rows=int(c.get("dropped_rows", 0)), last_env_step=int(c.get("last_env_step", -1)),
+                locked=(w.dir / layout.LOCK_FILE).exists(),
+            ))
+        return out
+
+    def episodes(self, *, in_progress: bool = False) -> list[EpisodeInfo]:
+        """Every catalogued episode (all writers), oldest writer first, in commit order.
+        With ``in_progress``, also each tracked slot's open episode (rows so far)."""
+        out: list[EpisodeInfo] = []
+        for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
+            cat = w.catalog
+            for r in range(cat["start"].shape[0]):
+                if cat["start"][r] < 0:
+                    continue  # a damaged catalog chunk's placeholder
+                out.append(EpisodeInfo(
+                    id=f"{w.ordinal}:{r}", writer=w.id, source=layout.SOURCE_NAMES.get(int(cat["source"][r]), "unknown"),
+                    slot=int(cat["slot"][r]), env_id=int(cat["env_id"][r]), device=int(cat["device"][r]),
+                    iteration=int(cat["iteration"][r]), env_step=int(cat["env_step"][r]), start=int(cat["start"][r]),
+                    length=int(cat["length"][r]), ret=float(cat["return"][r]), complete=bool(cat["complete"][r]),
+                    wall_time=float(cat["wall_time"][r]),
+                ))
+            if in_progress:
+                end = w.rows(layout.TRAIN)
+                for ep in w.commit.get("open_episodes", []) or []:
+                    if ep is None or end <= ep["start"]:
+                        continue
+                    out.append(EpisodeInfo(
+                        id=f"{w.ordinal}:open-{ep['slot']}", writer=w.id, source="train", slot=int(ep["slot"]),
+                        env_id=int(ep["env_id"]), device=int(ep.get("device", 0)), iteration=int(ep["iteration"]),
+                        env_step=int(ep["env_step"]), start=int(ep["start"]), length=end - int(ep["start"]),
+                        ret=float("nan") if ep.get("ret") is None else float(ep["ret"]), complete=False,
+                        wall_time=float(ep.get("wall_time", 0.0)), in_progress=True,
+                    ))
+        return out
+
+    def get_episode(self, episode_id: str) -> EpisodeInfo:
+        """The catalog entry of an id ("W:R", "R" for writer 0, or "W:open-S")."""
+        eid = episode_id if ":" in str(episode_id) else f"0:{episode_id}"
+        for ep in self.episodes(in_progress=eid.split(":", 1)[1].startswith("open-")):
+            if ep.id == eid:
+                return ep
+        raise EpisodeNotFoundError(f"no episode {episode_id!r} in {self.path}: run 'braxscope info {self.path}' to list them")
+
+    def _writer_of(self, ep: EpisodeInfo) -> _Writer:
+        return self._writers[ep.writer]
+
+    def frames(self, episode: str | EpisodeInfo, lo: int = 0, hi: int | None = None) -> Frames:
+        """Rows [lo, hi) of an episode (relative to its start); the whole episode by default."""
+        ep = episode if isinstance(episode, EpisodeInfo) else self.get_episode(episode)
+        hi = ep.length if hi is None else min(hi, ep.length)
+        lo = max(0, min(lo, hi))
+        w = self._writer_of(ep)
+        a, b = ep.start + lo, ep.start + hi
+        slot = ep.slot if ep.stream == layout.TRAIN else 0
+        cols = {}
+        for c in layout.TRAJECTORY_COLUMNS:
+            cols[c.name] = self._read(w, ep.stream, c.name, a, b, slot if c.per_slot else None)
+        return Frames(
+            qpos=cols["qpos"], qvel=cols["qvel"], action=cols["action"], reward=cols["reward"],
+            done=cols["done"].astype(bool), env_step=cols["env_step"], iteration=cols["iteration"],
+            wall_time=cols["wall_time"], flags=cols["flags"],
+        )
+
+    def episode(self, episode_id: str | EpisodeInfo) -> Frames:
+        return self.frames(episode_id)
+
+    def train_rows(self, writer: str, lo: int, hi: int) -> dict[str, np.ndarray]:
+        """Raw committed rows [lo, hi) of a writer's train stream, every slot (for tools and tests)."""
+        w = self._writers[writer]
+        return {c.name: self._read(w, layout.TRAIN, c.name, lo, hi) for c in layout.TRAJECTORY_COLUMNS}
+
+    def metrics(self) -> Metrics:
+        """The training curve of every writer, concatenated in writer order."""
+        names: list[str] = []
+        steps, walls, blocks = [], [], []
+        for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
+            n = w.rows(layout.METRICS)
+            wnames = list(w.commit.get("metric_names", []))
+            if n == 0:
+                continue
+            steps.append(self._read(w, layout.METRICS, "env_step", 0, n))
+            walls.append(self._read(w, layout.METRICS, "wall_time", 0, n))
+            vals = self._read(w, layout.METRICS, "values", 0, n)[:, : len(wnames)] if wnames else np.zeros((n, 0))
+            blocks.append((wnames, vals))
+            names += [m for m in wnames if m not in names]
+        values = {m: [] for m in names}
+        for wnames, vals in blocks:
+            for m in names:
+                values[m].append(vals[:, wnames.index(m)] if m in wnames else np.full(vals.shape[0], np.nan))
+        return Metrics(
+            names=names,
+            env_step=np.concatenate(steps) if steps else np.empty(0, np.int64),
+            wall_time=np.concatenate(walls) if walls else np.empty(0),
+            values={m: np.concatenate(v) for m, v in values.items()},
+        )
+
+    def model_bytes(self) -> bytes:
+        try:
+            arr = zarr.open_array(store=self._store, path=layout.MODEL_ARRAY, mode="r")
+            blob = np.asarray(arr[:], dtype=np.uint8).tobytes()
+        except Exception as e:
+            raise ModelError(f"the store's embedded model cannot be read ({_short(e)}): the store is damaged") from None
+        if sha256(blob) != self.info.attrs.get("model_sha256"):
+            raise ModelError("the store's embedded model is corrupt (checksum mismatch): the store is damaged there")
+        return blob
+
+    def model(self) -> mujoco.MjModel:
+        """The run's MuJoCo model, checked against nq/nv/nu."""
+        if self._model is None:
+            m = model_from_bytes(self.model_bytes(), saved_with=self.info.attrs.get("mujoco_version"))
+            got = {"nq": m.nq, "nv": m.nv, "nu": m.nu}
+            if got != self.sizes:
+                raise ShapeMismatchError(f"the embedded model has sizes {got} but the data has {self.sizes}: the store is damaged")
+            self._model = m
+        return self._model
+
+    def control(self) -> dict:
+        from .control import read_control
+
+        return read_control(self.path)
+
+
+def open_store(path: str | os.PathLike) -> StoreReader:
+    """Open a store read-only. Raises a :class:`BraxscopeError` subclass with a one-line message."""
+    if isinstance(path, str) and "://" in path:
+        raise NotAStoreError(f"{path}: open local stores by plain path, not a URL")
+    p = Path(path)
+    if not p.exists():
+        raise StoreNotFoundError(f"{p} does not exist: check the path (a store is a directory like runs/demo.zarr)")
+    if not p.is_dir():
+        raise NotAStoreError(f"{p} is a file, not a braxscope store (a store is a directory like runs/demo.zarr)")
+    if not (p / "zarr.json").exists():
+        raise NotAStoreError(f"{p} is not a braxscope store (no zarr.json): point at the directory a recorder wrote")
+    return StoreReader(p)

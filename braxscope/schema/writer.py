@@ -1,0 +1,607 @@
+"""StoreWriter: the one way rows get into a store (used by the recorder, tests and importers).
+
+Append calls buffer rows in memory; ``commit()`` is the append/commit protocol:
+1. grow each array's capacity a whole chunk at a time (readers ignore capacity);
+2. write the buffered rows;
+3. publish the committed row counts, atomically, in the writer group's attributes.
+A crash at any point loses at most the rows appended since the last commit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import mujoco
+import numpy as np
+import zarr
+from zarr.storage import LocalStore
+
+from . import _atomic, layout
+from .errors import (
+    BraxscopeError,
+    NotAStoreError,
+    ShapeMismatchError,
+    WriterFencedError,
+    WriterLockedError,
+)
+from .model_blob import model_names, model_to_bytes, sha256
+
+# Rows buffered beyond this are written (not published) early, to bound memory between commits.
+_MAX_BUFFERED_ROWS = 8192
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def software_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version(), "mujoco": mujoco.__version__, "zarr": zarr.__version__}
+    for pkg in ("braxscope", "brax", "jax", "numpy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def _json_safe(obj):
+    """Best-effort JSON form of a config value (callables and objects become their repr)."""
+    if isinstance(obj, (str, bool, int, type(None))):
+        return obj
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else repr(obj)
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return _json_safe(obj.item())
+    if isinstance(obj, Mapping):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return repr(obj)
+
+
+class _Stream:
+    """One group of equal-length columns; buffers rows until the writer commits."""
+
+    def __init__(self, root: Path, group: str, columns: tuple[layout.Column, ...], slots: int, sizes: dict):
+        self.group = group
+        self.columns = columns
+        self.slots = slots
+        self.sizes = sizes
+        self.arrays: dict[str, zarr.Array] = {}
+        self.committed = 0  # rows published
+        self.written = 0  # rows on disk (>= committed)
+        self.pending: dict[str, list[np.ndarray]] = {c.name: [] for c in columns}
+        self.pending_rows = 0
+        self._store = LocalStore(root)
+
+    def create(self) -> None:
+        for c in self.columns:
+            trailing = c.trailing(self.slots, self.sizes)
+            self.arrays[c.name] = zarr.create_array(
+                store=self._store,
+                name=f"{self.group}/{c.name}",
+                shape=(0, *trailing),
+                chunks=(layout.CHUNK_ROWS, *(max(1, t) for t in trailing)),
+                dtype=c.dtype,
+                fill_value=layout.fill_of(c),
+                compressors=layout.COMPRESSOR,
+            )
+
+    def open(self, committed: int) -> None:
+        for c in self.columns:
+            self.arrays[c.name] = zarr.open_array(store=self._store, path=f"{self.group}/{c.name}", mode="r+")
+        self.committed = self.written = committed
+
+    def push(self, rows: dict[str, np.ndarray]) -> int:
+        """Buffer rows; returns the index of the first of them in the stream."""
+        k = None
+        for c in self.columns:
+            a = np.asarray(rows[c.name], dtype=c.dtype)
+            expected = c.trailing(self.slots, self.sizes)
+            if a.shape[1:] != expected:
+                raise ShapeMismatchError(
+                    f"{self.group}/{c.name}: rows of shape {a.shape[1:]} do not fit the store's {expected}"
+                )
+            if k is None:
+                k = a.shape[0]
+            elif a.shape[0] != k:
+                raise ShapeMismatchError(f"{self.group}: columns have different row counts ({k} and {a.shape[0]})")
+            self.pending[c.name].append(a)
+        first = self.written + self.pending_rows
+        self.pending_rows += k or 0
+        return first
+
+    def end(self) -> int:
+        """Row count once everything pushed so far is written."""
+        return self.written + self.pending_rows
+
+    def write_pending(self) -> None:
+        if not self.pending_rows:
+            return
+        n, k = self.written, self.pending_rows
+        capacity = -(-(n + k) // layout.CHUNK_ROWS) * layout.CHUNK_ROWS
+        for c in self.columns:
+            arr = self.arrays[c.name]
+            data = np.concatenate(self.pending[c.name], axis=0)
+            if arr.shape[0] < n + k:
+                arr.resize((capacity, *arr.shape[1:]))
+            arr[n : n + k] = data
+            self.pending[c.name] = []
+        self.written = n + k
+        self.pending_rows = 0
+
+    def trim(self) -> None:
+        """Shrink capacity to the committed length (on a clean close)."""
+        for arr in self.arrays.values():
+            if arr.shape[0] != self.committed:
+                arr.resize((self.committed, *arr.shape[1:]))
+
+
+@dataclass
+class _OpenEpisode:
+    start: int
+    env_id: int
+    iteration: int
+    env_step: int
+    wall_time: float
+    clean: bool  # began right after a reset (not after a gap, a resume or a change of env)
+    ret: float = 0.0
+    device: int = 0
+
+
+@dataclass
+class WriterStats:
+    rows_written: int = 0
+    rows_dropped: int = 0
+    commits: int = 0
+    episodes: int = 0
+    last_commit_s: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+class StoreWriter:
+    """Appends to one writer group of a store. Not thread-safe: one thread owns a writer.
+
+    Create with :meth:`create` (new writer group, and the store itself if absent) or
+    :meth:`resume` (continue a writer group exactly at its committed length).
+    """
+
+    def __init__(self, path: Path, writer_id: str, static: dict, commit: dict, root_attrs: dict):
+        self.path = Path(path)
+        self.writer_id = writer_id
+        self._group_dir = self.path / layout.WRITERS_GROUP / writer_id
+        self._static = static
+        self._root_attrs = root_attrs
+        self.sizes = {k: int(root_attrs[k]) for k in ("nq", "nv", "nu")}
+        self.train_slots = int(static["train_slots"])
+        self.epoch = int(commit.get("epoch", 0)) + 1
+        self.stats = WriterStats(rows_dropped=int(commit.get("dropped_rows", 0)))
+        self.state = "recording"
+        self.metric_names: list[str] = list(commit.get("metric_names", []))
+        self._open: list[_OpenEpisode | None] = [None] * self.train_slots
+        # A slot's next episode is clean (starts at a reset) when its previous one ended at done;
+        # a new writer starts at training's own reset.
+        self._clean = [True] * self.train_slots
+        self._gap_next = False
+        self._closed = False
+        self._streams = {
+            s: _Stream(self.path, f"{layout.WRITERS_GROUP}/{writer_id}/{s}", layout.columns_of(s), slots, self.sizes)
+            for s, slots in ((layout.TRAIN, self.train_slots), (layout.SNAPSHOTS, 1), (layout.CATALOG, 0), (layout.METRICS, 0))
+        }
+        self._metric_values: list[np.ndarray] = []
+        self._values: zarr.Array | None = None
+        self._last_env_step = int(commit.get("last_env_step", -1))
+
+    # ---------------------------------------------------------------- lifetime
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike,
+        model: mujoco.MjModel,
+        *,
+        env_name: str,
+        backend: str = "",
+        dt: float,
+        train_slots: int,
+        config: Mapping | None = None,
+        process_index: int = 0,
+        envs_per_device: int | None = None,
+        run_id: str | None = None,
+        writer_id: str | None = None,
+    ) -> "StoreWriter":
+        """Start a new writer group, creating the store when it does not exist yet.
+
+        Several processes (a sweep, or multi-host training) may each create a writer group in the
+        same store; they must record the same model.
+        """
+        path = Path(path)
+        blob = model_to_bytes(model)
+        names = model_names(model)
+        root_attrs = {
+            "schema_version": layout.SCHEMA_VERSION,
+            "run_id": run_id or uuid.uuid4().hex[:12],
+            "env_name": env_name,
+            "backend": backend,
+            "dt": float(dt),
+            **names,
+            "model_sha256": sha256(blob),
+            "mujoco_version": mujoco.__version__,
+            "config": _json_safe(dict(config or {})),
+            "versions": software_versions(),
+            "created": _now_iso(),
+        }
+        store = LocalStore(path)
+        root_json = path / "zarr.json"
+        if root_json.exists():
+            from .reader import open_store  # validates the store (version, shapes) read-only
+
+            existing = open_store(path).info.attrs
+            for key in ("nq", "nv", "nu", "model_sha256"):
+                if existing.get(key) != root_attrs[key]:
+                    raise ShapeMismatchError(
+                        f"{path} holds a run of a different model ({key} {existing.get(key)} != {root_attrs[key]}): "
+                        "record into a new store path"
+                    )
+            root_attrs = existing
+        else:
+            if path.exists() and any(path.iterdir()):
+                raise NotAStoreError(f"{path} exists and is not a braxscope store: choose an empty or new path")
+            root = zarr.open_group(store=store, mode="w", attributes={layout.ROOT_ATTR: root_attrs})
+            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),), compressors=layout.COMPRESSOR)
+            root.create_group(layout.WRITERS_GROUP)
+
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        writer_id = writer_id or f"p{process_index}-{stamp}-{uuid.uuid4().hex[:4]}"
+        static = {
+            "writer_id": writer_id,
+            "process_index": int(process_index),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": time.time(),
+            "train_slots": int(train_slots),
+            "envs_per_device": int(envs_per_device or 0),
+            "config": _json_safe(dict(config or {})),
+        }
+        zarr.open_group(store=store, path=f"{layout.WRITERS_GROUP}/{writer_id}", mode="w-", attributes={layout.WRITER_ATTR: static})
+        group_dir = path / layout.WRITERS_GROUP / writer_id
+        if not _atomic.try_create_lock(group_dir / layout.LOCK_FILE, _atomic.lock_doc(1)):
+            raise WriterLockedError(f"writer group {writer_id} is already locked")
+        w = cls(path, writer_id, static, {}, root_attrs)
+        for s in w._streams.values():
+            s.create()
+        w._values = zarr.create_array(
+            store=store,
+            name=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values",
+            shape=(0, layout.METRICS_CHUNK_COLS),
+            chunks=(layout.CHUNK_ROWS, layout.METRICS_CHUNK_COLS),
+            dtype="float64",
+            fill_value=float("nan"),
+            compressors=layout.COMPRESSOR,
+        )
+        w._publish()
+        return w
+
+    @classmethod
+    def resume(cls, path: str | os.PathLike, writer_id: str, *, stale_after_s: float = 120.0) -> "StoreWriter":
+        """Continue a writer group after a crash or a restart, exactly at its committed length.
+
+        Takes over the lock when its holder is gone, removes ``*.partial`` orphans, and closes
+        the episodes that were open at the crash as cut (incomplete).
+        """
+        from .reader import open_store
+
+        path = Path(path)
+        reader = open_store(path)
+        if writer_id not in reader.writer_ids:
+            raise NotAStoreError(f"{path} has no writer group {writer_id!r}; writers: {', '.join(reader.writer_ids) or 'none'}")
+        group_dir = path / layout.WRITERS_GROUP / writer_id
+        doc = _atomic.read_json(group_dir / "zarr.json")
+        attrs = doc.get("attributes", {})
+        static, commit = attrs[layout.WRITER_ATTR], attrs.get(layout.COMMIT_ATTR, {})
+        lock_path = group_dir / layout.LOCK_FILE
+        epoch = int(commit.get("epoch", 0)) + 1
+        if not _atomic.try_create_lock(lock_path, _atomic.lock_doc(epoch)):
+            try:
+                held = _atomic.read_json(lock_path)
+            except (OSError, ValueError):
+                held = {}
+            if held and not _atomic.lock_is_stale(held, commit.get("heartbeat"), stale_after_s):
+                raise WriterLockedError(
+                    f"writer group {writer_id} is held by pid {held.get('pid')} on {held.get('host')}: stop it first"
+                )
+            _atomic.write_json_atomic(lock_path, _atomic.lock_doc(epoch))
+        _atomic.remove_partials(group_dir)
+        w = cls(path, writer_id, static, commit, reader.info.attrs)
+        rows = commit.get("rows", {})
+        for name, s in w._streams.items():
+            s.open(int(rows.get(name, 0)))
+        w._values = zarr.open_array(store=LocalStore(path), path=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values", mode="r+")
+        # Episodes open at the crash end here: cut, and their rows stay in the train stream.
+        for ep in commit.get("open_episodes", []):
+            if ep is not None:
+                fields = {k: ep[k] for k in _OpenEpisode.__dataclass_fields__ if k in ep}
+                fields["ret"] = np.nan if ep.get("ret") is None else ep["ret"]
+                w._close_episode(int(ep["slot"]), _OpenEpisode(**fields), w._streams[layout.TRAIN].committed, False)
+        w._clean = [False] * w.train_slots
+        w._gap_next = True
+        w.commit()
+        return w
+
+    def close(self) -> None:
+        """Cut open episodes, commit, shrink capacity to the committed length, release the lock."""
+        if self._closed:
+            return
+        end = self._streams[layout.TRAIN].end()
+        for slot, ep in enumerate(self._open):
+            if ep is not None:
+                self._close_episode(slot, ep, end, False)
+        self._open = [None] * self.train_slots
+        self.state = "closed"
+        self.commit()
+        for s in self._streams.values():
+            s.trim()
+        try:
+            (self._group_dir / layout.LOCK_FILE).unlink()
+        except FileNotFoundError:
+            pass
+        self._closed = True
+
+    def __enter__(self) -> "StoreWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- appends
+
+    def append_train(
+        self,
+        *,
+        qpos: np.ndarray,
+        qvel: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        env_id: np.ndarray,
+        env_step: np.ndarray,
+        iteration: np.ndarray | int,
+        wall_time: np.ndarray | float | None = None,
+        devices: np.ndarray | None = None,
+    ) -> int:
+        """Append k time rows of the tracked training envs. Shapes: qpos [k,E,nq], qvel [k,E,nv],
+        action [k,E,nu], reward/done/env_id [k,E], env_step [k] (global env step, >= 0).
+
+        Episodes are cut at ``done`` (the row holding done=1 is the episode's terminal frame) and
+        entered into the catalog with their return. Returns the first row's index.
+        """
+        k = int(np.shape(env_step)[0])
+        if k == 0:
+            return self._streams[layout.TRAIN].end()
+        env_step = np.asarray(env_step, dtype=np.int64)
+        if (env_step < 0).any():
+            raise ValueError("env_step must be >= 0 (negative values are the store's 'not written' sentinel)")
+        iteration = np.broadcast_to(np.asarray(iteration, dtype=np.int32), (k,))
+        wall = np.broadcast_to(np.asarray(time.time() if wall_time is None else wall_time, dtype=np.float64), (k,))
+        flags = np.zeros(k, np.uint8)
+        if self._gap_next:
+            flags[0] |= layout.FLAG_GAP_BEFORE
+        reward = np.asarray(reward, np.float32)
+        done = np.asarray(done).astype(np.uint8)
+        env_id = np.asarray(env_id, np.int32)
+        first = self._streams[layout.TRAIN].push(
+            dict(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
+                 env_step=env_step, iteration=iteration, wall_time=wall, flags=flags)
+        )
+        self._track_episodes(first, reward, done, env_id, env_step, iteration, wall, devices)
+        self._gap_next = False
+        self._last_env_step = max(self._last_env_step, int(env_step[-1]))
+        self.stats.rows_written += k * self.train_slots
+        self._maybe_spill()
+        return first
+
+    def mark_gap(self, rows_dropped: int) -> None:
+        """Rows were lost before the next append (dropped under back-pressure, or paused):
+        open episodes end here as cut, and the next row carries the gap flag."""
+        end = self._streams[layout.TRAIN].end()
+        for slot, ep in enumerate(self._open):
+            if ep is not None:
+                self._close_episode(slot, ep, end, False)
+        self._open = [None] * self.train_slots
+        self._clean = [False] * self.train_slots
+        self._gap_next = True
+        self.stats.rows_dropped += int(rows_dropped)
+
+    def append_snapshot(
+        self,
+        *,
+        qpos: np.ndarray,
+        qvel: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        iteration: int,
+        env_step: int,
+        complete: bool,
+        wall_time: float | None = None,
+    ) -> int:
+        """Append one policy-snapshot rollout (qpos [L,nq], qvel [L,nv], action [L,nu],
+        reward/done [L]) as one catalog episode. Returns its catalog row."""
+        L = int(np.shape(reward)[0])
+        wall = time.time() if wall_time is None else float(wall_time)
+        start = self._streams[layout.SNAPSHOTS].push(
+            dict(
+                qpos=np.asarray(qpos)[:, None], qvel=np.asarray(qvel)[:, None], action=np.asarray(action)[:, None],
+                reward=np.asarray(reward, np.float32)[:, None], done=np.asarray(done).astype(np.uint8)[:, None],
+                env_id=np.zeros((L, 1), np.int32), env_step=np.full(L, env_step, np.int64),
+                iteration=np.full(L, iteration, np.int32), wall_time=np.full(L, wall), flags=np.zeros(L, np.uint8),
+            )
+        )
+        ret = float(np.sum(np.asarray(reward, np.float64)))
+        row = self._add_catalog(start, L, layout.SOURCE_SNAPSHOT, 0, 0, 0, iteration, env_step, ret, complete, wall)
+        self._maybe_spill()
+        return row
+
+    def append_metrics(self, env_step: int, metrics: Mapping[str, float], wall_time: float | None = None) -> None:
+        """One row of the training curve. New metric names add columns (published atomically)."""
+        row = np.full(max(len(self.metric_names), 1), np.nan)
+        for name, value in metrics.items():
+            try:
+                v = float(np.asarray(value).reshape(-1)[0]) if np.size(value) else np.nan
+            except (TypeError, ValueError):
+                continue  # non-numeric metrics (strings) are not part of the curve
+            if name not in self.metric_names:
+                self.metric_names.append(name)
+                row = np.concatenate([row, np.full(len(self.metric_names) - row.size, np.nan)])
+            row[self.metric_names.index(name)] = v
+        self._streams[layout.METRICS].push(
+            {"env_step": np.asarray([env_step], np.int64), "wall_time": np.asarray([time.time() if wall_time is None else wall_time])}
+        )
+        self._metric_values.append(row)
+
+    def set_state(self, state: str) -> None:
+        """What the viewer shows about the recorder: 'recording' or 'paused'."""
+        self.state = state
+
+    # ---------------------------------------------------------------- commit
+
+    def commit(self) -> None:
+        """Write every buffered row, then publish the new committed lengths atomically."""
+        t0 = time.perf_counter()
+        self._check_fence()
+        self._write_metric_values()
+        for s in self._streams.values():
+            s.write_pending()
+        for s in self._streams.values():
+            s.committed = s.written
+        self._publish()
+        self.stats.commits += 1
+        self.stats.last_commit_s = time.perf_counter() - t0
+
+    @property
+    def committed_rows(self) -> dict[str, int]:
+        return {name: s.committed for name, s in self._streams.items()}
+
+    # ---------------------------------------------------------------- internals
+
+    def _maybe_spill(self) -> None:
+        if any(s.pending_rows > _MAX_BUFFERED_ROWS for s in self._streams.values()):
+            self._write_metric_values()
+            for s in self._streams.values():
+                s.write_pending()
+
+    def _write_metric_values(self) -> None:
+        if not self._metric_values:
+            return
+        stream = self._streams[layout.METRICS]
+        n = stream.written
+        k = len(self._metric_values)
+        cols = max(len(self.metric_names), 1)
+        block = np.full((k, cols), np.nan)
+        for i, r in enumerate(self._metric_values):
+            block[i, : r.size] = r
+        arr = self._values
+        need_cols = -(-cols // layout.METRICS_CHUNK_COLS) * layout.METRICS_CHUNK_COLS
+        need_rows = -(-(n + k) // layout.CHUNK_ROWS) * layout.CHUNK_ROWS
+        if arr.shape[0] < n + k or arr.shape[1] < need_cols:
+            arr.resize((max(arr.shape[0], need_rows), max(arr.shape[1], need_cols)))
+        arr[n : n + k, :cols] = block
+        self._metric_values = []
+
+    def _track_episodes(self, first, reward, done, env_id, env_step, iteration, wall, devices) -> None:
+        k = reward.shape[0]
+        per_dev = int(self._static.get("envs_per_device") or 0)
+        for slot in range(self.train_slots):
+            ep = self._open[slot]
+            for i in range(k):
+                eid = int(env_id[i, slot])
+                if eid < 0:  # an unused slot in this row
+                    if ep is not None:
+                        self._close_episode(slot, ep, first + i, False)
+                        ep = None
+                    continue
+                if ep is not None and ep.env_id != eid:
+                    self._close_episode(slot, ep, first + i, False)
+                    ep = None
+                if ep is None:
+                    device = int(devices[slot]) if devices is not None else (eid // per_dev if per_dev else 0)
+                    ep = _OpenEpisode(first + i, eid, int(iteration[i]), int(env_step[i]), float(wall[i]),
+                                      clean=self._clean[slot], device=device)
+                ep.ret += float(reward[i, slot])
+                if done[i, slot]:
+                    self._close_episode(slot, ep, first + i + 1, ep.clean)
+                    ep = None
+                    self._clean[slot] = True
+            self._open[slot] = ep
+
+    def _close_episode(self, slot: int, ep: _OpenEpisode, end: int, complete: bool) -> None:
+        if end <= ep.start:
+            return
+        self._add_catalog(ep.start, end - ep.start, layout.SOURCE_TRAIN, slot, ep.env_id, ep.device,
+                          ep.iteration, ep.env_step, ep.ret, complete, ep.wall_time)
+        if not complete:
+            self._clean[slot] = False
+
+    def _add_catalog(self, start, length, source, slot, env_id, device, iteration, env_step, ret, complete, wall) -> int:
+        self.stats.episodes += 1
+        return self._streams[layout.CATALOG].push(
+            {
+                "start": np.asarray([start], np.int64), "length": np.asarray([length], np.int64),
+                "source": np.asarray([source], np.uint8), "slot": np.asarray([slot], np.int32),
+                "env_id": np.asarray([env_id], np.int32), "device": np.asarray([device], np.int32),
+                "iteration": np.asarray([iteration], np.int32), "env_step": np.asarray([env_step], np.int64),
+                "return": np.asarray([ret], np.float64), "complete": np.asarray([bool(complete)], np.uint8),
+                "wall_time": np.asarray([wall], np.float64),
+            }
+        )
+
+    def _check_fence(self) -> None:
+        try:
+            held = _atomic.read_json(self._group_dir / layout.LOCK_FILE)
+        except (OSError, ValueError):
+            held = None
+        if held is None or int(held.get("epoch", -1)) != self.epoch or int(held.get("pid", -1)) != os.getpid():
+            raise WriterFencedError(
+                f"writer group {self.writer_id} was taken over by another writer (epoch {held and held.get('epoch')}); "
+                "this writer stops"
+            )
+
+    def _publish(self) -> None:
+        commit = {
+            "epoch": self.epoch,
+            "heartbeat": time.time(),
+            "state": self.state,
+            "rows": {name: s.committed for name, s in self._streams.items()},
+            "metric_names": self.metric_names,
+            "open_episodes": [
+                None if ep is None else {"slot": slot, "start": ep.start, "env_id": ep.env_id, "iteration": ep.iteration,
+                                         "env_step": ep.env_step, "wall_time": ep.wall_time, "clean": ep.clean,
+                                         "device": ep.device,
+                                         # JSON has no NaN; diverged physics can make one.
+                                         "ret": ep.ret if np.isfinite(ep.ret) else None}
+                for slot, ep in enumerate(self._open)
+            ],
+            "dropped_rows": self.stats.rows_dropped,
+            "last_env_step": self._last_env_step,
+        }
+        group_json = self._group_dir / "zarr.json"
+        doc = _atomic.read_json(group_json) if not hasattr(self, "_group_doc") else self._group_doc
+        doc.setdefault("attributes", {})[layout.COMMIT_ATTR] = commit
+        self._group_doc = doc
+        # Rewriting the group's zarr.json whole and renaming it over the old one is the atomic
+        # publish: any Zarr client sees the commit in the group attributes.
+        _atomic.write_json_atomic(group_json, doc)
+
+
+__all__ = ["StoreWriter", "BraxscopeError", "software_versions"]
