@@ -4,7 +4,12 @@
 used, so the viewer runs on a machine without JAX.
 """
 
-from .schema import BraxscopeError, open_store
+from ._gl import choose_offscreen_gl
+
+# Before anything imports mujoco: it reads MUJOCO_GL once, at import.
+choose_offscreen_gl()
+
+from .schema import BraxscopeError, open_store  # noqa: E402
 
 __version__ = "0.1.0"
 
