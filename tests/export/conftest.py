@@ -1,0 +1,101 @@
+"""Stores for the export tests, written with the real StoreWriter from a real MuJoCo model."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+
+import braxscope  # noqa: F401  (chooses the GL backend before mujoco renders)
+from braxscope.schema import StoreWriter
+
+# A free-floating torso with one hinged, actuated leg: nq=8, nv=7, nu=1 (qpos and qvel differ
+# in width, so a states layout that mixed them up would be caught).
+XML = """
+<mujoco model="leg">
+  <option timestep="0.01"/>
+  <visual><headlight ambient="0.4 0.4 0.4"/></visual>
+  <asset>
+    <texture name="grid" type="2d" builtin="checker" rgb1=".2 .3 .4" rgb2=".1 .15 .2" width="256" height="256"/>
+    <material name="grid" texture="grid" texrepeat="8 8"/>
+  </asset>
+  <worldbody>
+    <light pos="0 0 4" dir="0 0 -1"/>
+    <geom name="floor" type="plane" size="20 20 0.1" material="grid"/>
+    <body name="torso" pos="0 0 1">
+      <freejoint/>
+      <geom type="box" size="0.3 0.15 0.1" rgba="0.9 0.5 0.1 1"/>
+      <body name="leg" pos="0.3 0 0">
+        <joint name="hip" type="hinge" axis="0 1 0" range="-90 90"/>
+        <geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.06" rgba="0.2 0.7 0.9 1"/>
+      </body>
+    </body>
+  </worldbody>
+  <actuator><motor name="hip_motor" joint="hip" ctrlrange="-1 1" ctrllimited="true"/></actuator>
+</mujoco>
+"""
+
+
+def make_model() -> mujoco.MjModel:
+    return mujoco.MjModel.from_xml_string(XML)
+
+
+def motion(L: int, amp: float, phase: float = 0.0, nq: int = 8, nv: int = 7, nu: int = 1, seed: int = 0):
+    """A smooth trajectory: the torso drifts and turns, the leg swings with amplitude ``amp``."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(L, dtype=np.float64) * 0.05
+    qpos = np.zeros((L, nq), np.float32)
+    qpos[:, 0] = 0.2 * t
+    qpos[:, 2] = 1.0 + 0.1 * np.sin(2 * t + phase)
+    yaw = 0.3 * np.sin(t + phase)
+    qpos[:, 3] = np.cos(yaw / 2)
+    qpos[:, 6] = np.sin(yaw / 2)
+    qpos[:, 7] = amp * np.sin(3 * t + phase)
+    qvel = rng.standard_normal((L, nv)).astype(np.float32)
+    action = np.clip(rng.standard_normal((L, nu)), -1, 1).astype(np.float32)
+    reward = rng.standard_normal(L).astype(np.float32)
+    return qpos, qvel, action, reward
+
+
+def write_store(path: Path, *, snapshots: int = 4, snapshot_len: int = 30, train: bool = True) -> Path:
+    """A closed store: 2 train slots with complete and cut episodes, ``snapshots`` snapshot
+    rollouts (iteration i swings the leg with amplitude growing with i), and metrics."""
+    model = make_model()
+    w = StoreWriter.create(path, model, env_name="leg", backend="generalized", dt=0.05, train_slots=2,
+                           config={"num_envs": 2, "seed": 0})
+    step = 0
+    for it in range(snapshots):
+        if train:
+            k = 40
+            qa, va, aa, ra = motion(k, 0.5, 0.0, seed=it)
+            qb, vb, ab, rb = motion(k, 0.8, 1.0, seed=100 + it)
+            done = np.zeros((k, 2), np.uint8)
+            done[12, 0] = done[29, 0] = 1
+            done[20, 1] = 1
+            w.append_train(
+                qpos=np.stack([qa, qb], 1), qvel=np.stack([va, vb], 1), action=np.stack([aa, ab], 1),
+                reward=np.stack([ra, rb], 1), done=done, env_id=np.tile(np.array([[0, 5]], np.int32), (k, 1)),
+                env_step=step + 2 * np.arange(k), iteration=it, wall_time=1000.0 + step + np.arange(k) * 0.01,
+            )
+            step += 2 * k
+            if it == 1:
+                w.mark_gap(7)  # a cut: the open episodes end here, incomplete
+        q, v, a, r = motion(snapshot_len + it * 3, 0.2 + 0.5 * it, 0.0, seed=1000 + it)
+        d = np.zeros(len(r), np.uint8)
+        w.append_snapshot(qpos=q, qvel=v, action=a, reward=r, done=d, iteration=it, env_step=step,
+                          complete=True, wall_time=2000.0 + it)
+        w.append_metrics(step, {"eval/episode_reward": float(it)})
+        w.commit()
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory) -> Path:
+    return write_store(tmp_path_factory.mktemp("stores") / "run.zarr")
