@@ -30,6 +30,7 @@ from .errors import (
     ShapeMismatchError,
     StoreNotFoundError,
 )
+from ._chunks import ChunkDecodeError, ChunkedColumn, UnsupportedLayout
 from .model_blob import model_from_bytes, sha256
 
 # A committed row may lag on a network filesystem; retry this long before calling it missing.
@@ -144,8 +145,12 @@ class _Writer:
         self.static = attrs.get(layout.WRITER_ATTR, {})
         self.commit = attrs.get(layout.COMMIT_ATTR, {})
         self.arrays: dict[tuple[str, str], zarr.Array] = {}
+        self.columns: dict[tuple[str, str], ChunkedColumn | None] = {}
         self.catalog: dict[str, np.ndarray] = {c.name: np.empty(0, c.dtype) for c in layout.CATALOG_COLUMNS}
+        self.catalog_rows = 0  # catalog rows loaded (good ones and damaged placeholders)
         self.catalog_bad: list[tuple[int, int, str]] = []  # (lo, hi, reason) of catalog rows unreadable
+        self.episode_list: list[EpisodeInfo] = []  # EpisodeInfo of every good catalog row, built once
+        self.episode_index: dict[int, EpisodeInfo] = {}  # catalog row -> EpisodeInfo
 
     @property
     def dir(self) -> Path:
@@ -167,6 +172,18 @@ class _Writer:
             self.arrays[key] = arr
         return arr
 
+    def column(self, stream: str, column: str) -> "ChunkedColumn | None":
+        """The fast chunk reader of an array (opened once: it does not depend on the shape), or
+        None when the array is not in the one layout it handles (then Zarr reads it)."""
+        key = (stream, column)
+        if key not in self.columns:
+            arr = self.array(stream, column, 0)
+            try:
+                self.columns[key] = ChunkedColumn(self.dir / stream / column, arr)
+            except UnsupportedLayout:
+                self.columns[key] = None
+        return self.columns[key]
+
 
 def _short(e: BaseException) -> str:
     text = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
@@ -185,10 +202,11 @@ class StoreReader:
         self.sizes = {k: int(root[k]) for k in ("nq", "nv", "nu")}
         self._writers: dict[str, _Writer] = {}
         self.problems: list[str] = []  # damage confined to some writers or episodes
+        self._problem_errors: list[BraxscopeError] = []
         self._model: mujoco.MjModel | None = None
         self.refresh()
-        if not self._writers and self.problems:
-            raise CorruptStoreError(self.problems[0])
+        if not self._writers and self._problem_errors:
+            raise self._problem_errors[0]  # nothing usable: the first problem is the store's
 
     # ------------------------------------------------------------------ open
 
@@ -230,12 +248,14 @@ class StoreReader:
     # --------------------------------------------------------------- tailing
 
     def refresh(self) -> bool:
-        """Re-read every writer's commit record (one small JSON each). True when anything grew."""
+        """Re-read every writer's commit record (one small JSON each) and load new catalog rows.
+        True when anything grew. Never raises for damage confined to one writer: that goes to
+        :attr:`problems` and the writer is left out."""
         grew = False
         wdir = self.path / layout.WRITERS_GROUP
         try:
             names = sorted(e.name for e in os.scandir(wdir) if e.is_dir())
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             names = []
         for name in names:
             w = self._writers.get(name)
@@ -243,90 +263,143 @@ class StoreReader:
                 doc = _load_json(wdir / name / "zarr.json", f"writer {name}")
             except CorruptStoreError as e:
                 if w is None:
-                    self._problem(str(e))
+                    self._problem(str(e), e)
                 continue
+            attrs = doc.get("attributes", {})
             if w is None:
-                w = _Writer(self, name, 0, doc)
-                if layout.WRITER_ATTR not in doc.get("attributes", {}):
-                    self._problem(f"writers/{name} has no writer attributes: skipped (not written by braxscope)")
+                if layout.WRITER_ATTR not in attrs:
+                    self._problem(f"writers/{name} has no writer attributes: skipped (not written by braxscope)", None)
                     continue
+                if layout.COMMIT_ATTR not in attrs:
+                    continue  # being created right now (its first commit comes after its arrays)
+                w = _Writer(self, name, 0, doc)
                 try:
                     self._check_writer_shapes(w)
                 except BraxscopeError as e:
-                    self._problem(str(e))
-                    if len(names) == 1:
-                        raise
+                    self._problem(str(e), e)
                     continue
                 self._writers[name] = w
                 self._renumber()
                 grew = True
             else:
                 old = w.commit.get("rows", {})
-                w.commit = doc.get("attributes", {}).get(layout.COMMIT_ATTR, {})
+                w.commit = attrs.get(layout.COMMIT_ATTR, {})
                 if w.commit.get("rows", {}) != old:
                     grew = True
             self._load_catalog(w)
         return grew
 
-    def _problem(self, text: str) -> None:
+    def _problem(self, text: str, error: BraxscopeError | None = None) -> None:
         if text not in self.problems:
             self.problems.append(text)
+            self._problem_errors.append(error or CorruptStoreError(text))
 
     def _renumber(self) -> None:
         # Ordinals by start time: a writer that joins later gets the next number, so ids stay stable.
         order = sorted(self._writers.values(), key=lambda w: (w.static.get("started", 0), w.id))
         for i, w in enumerate(order):
-            w.ordinal = i
+            if w.ordinal != i:
+                w.ordinal = i
+                w.episode_list = [ep for ep in (self._episode_info(w, r) for r in range(w.catalog_rows)) if ep]
+                w.episode_index = {int(ep.id.split(":")[1]): ep for ep in w.episode_list}
 
     def _load_catalog(self, w: _Writer) -> None:
-        have = int(w.catalog["start"].shape[0]) + sum(hi - lo for lo, hi, _ in w.catalog_bad)
         n = w.rows(layout.CATALOG)
-        if n <= have:
+        lo = w.catalog_rows
+        if n <= lo:
             return
-        # Read whole chunks where possible, so one damaged chunk loses only its own rows.
-        lo = have
+        try:
+            block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, n)
+            self._append_catalog(w, block, lo, n)
+            return
+        except CorruptStoreError:
+            pass
+        # Something in the new rows is damaged: go chunk by chunk, so it costs only its own rows.
         while lo < n:
             hi = min(n, (lo // layout.CHUNK_ROWS + 1) * layout.CHUNK_ROWS)
             try:
-                block = {c.name: self._read(w, layout.CATALOG, c.name, lo, hi) for c in layout.CATALOG_COLUMNS}
-            except CorruptStoreError as e:
+                block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, hi)
+            except (CorruptStoreError, NotYetVisibleError) as e:
                 w.catalog_bad.append((lo, hi, str(e)))
-                self._problem(f"catalog rows {lo}-{hi - 1} of writer {w.id} are damaged: those episodes are skipped")
+                self._problem(f"catalog rows {lo}-{hi - 1} of writer {w.id} are damaged: those episodes are skipped", e)
                 # Keep row numbers aligned with catalog rows: fill the gap with placeholders.
                 block = {c.name: np.full(hi - lo, layout.fill_of(c), c.dtype) for c in layout.CATALOG_COLUMNS}
-            for k, v in block.items():
-                w.catalog[k] = np.concatenate([w.catalog[k], v])
+            self._append_catalog(w, block, lo, hi)
             lo = hi
+
+    def _append_catalog(self, w: _Writer, block: dict, lo: int, hi: int) -> None:
+        for k, v in block.items():
+            w.catalog[k] = np.concatenate([w.catalog[k], v]) if w.catalog_rows else v
+        w.catalog_rows = hi
+        for r in range(lo, hi):
+            ep = self._episode_info(w, r)
+            if ep is not None:
+                w.episode_list.append(ep)
+                w.episode_index[r] = ep
+
+    def _episode_info(self, w: _Writer, r: int) -> EpisodeInfo | None:
+        cat = w.catalog
+        if cat["start"][r] < 0:
+            return None  # a damaged catalog chunk's placeholder
+        return EpisodeInfo(
+            id=f"{w.ordinal}:{r}", writer=w.id, source=layout.SOURCE_NAMES.get(int(cat["source"][r]), "unknown"),
+            slot=int(cat["slot"][r]), env_id=int(cat["env_id"][r]), device=int(cat["device"][r]),
+            iteration=int(cat["iteration"][r]), env_step=int(cat["env_step"][r]), start=int(cat["start"][r]),
+            length=int(cat["length"][r]), ret=float(cat["return"][r]), complete=bool(cat["complete"][r]),
+            wall_time=float(cat["wall_time"][r]),
+        )
 
     # ----------------------------------------------------------------- reads
 
     def _read(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None = None) -> np.ndarray:
         """Committed rows [lo, hi) of one column, retried while the sentinel shows they lag."""
+        return self._read_cols(w, stream, [column], lo, hi, slot)[column]
+
+    def _read_cols(self, w: _Writer, stream: str, columns: list[str], lo: int, hi: int,
+                   slot: int | None = None, per_slot: set[str] | None = None) -> dict[str, np.ndarray]:
+        """Committed rows [lo, hi) of several columns of one stream. The sentinel column is read
+        once, after the others; a committed row whose sentinel is still the fill value means the
+        filesystem has not shown the rows yet: wait and re-read them all, never return them."""
         if hi > w.rows(stream):
             raise BraxscopeError(f"rows {lo}-{hi} of {stream} are not committed yet")
         sentinel = layout.SENTINEL[stream]
+        per_slot = per_slot if per_slot is not None else set(columns)
         deadline = time.monotonic() + _VISIBILITY_RETRY_S
         while True:
-            try:
-                arr = w.array(stream, column, hi)
-                data = arr[lo:hi] if slot is None else arr[lo:hi, slot]
-                check = data if column == sentinel else w.array(stream, sentinel, hi)[lo:hi]
-            except BraxscopeError:
-                raise
-            except Exception as e:
-                chunk = lo // layout.CHUNK_ROWS
-                raise CorruptStoreError(
-                    f"writers/{w.id}/{stream}/{column} rows {lo}-{hi - 1} cannot be decoded (chunk {chunk}: {_short(e)}): "
-                    "the store is damaged there; run braxscope verify"
-                ) from None
-            if not (np.asarray(check) == -1).any():
-                return np.asarray(data)
+            out = {}
+            for name in [c for c in columns if c != sentinel] + [sentinel]:
+                out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None)
+            if not (out[sentinel] == -1).any():
+                if sentinel not in columns:
+                    del out[sentinel]
+                return out
             if time.monotonic() > deadline:
                 raise NotYetVisibleError(
                     f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten: "
                     "the filesystem lags or a chunk is missing; run braxscope verify"
                 )
             time.sleep(0.02)
+
+    def _read_one(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None) -> np.ndarray:
+        try:
+            col = w.column(stream, column)
+            if col is not None:
+                return col.read(lo, hi, slot)
+            arr = w.array(stream, column, hi)
+            return np.asarray(arr[lo:hi] if slot is None else arr[lo:hi, slot])
+        except ChunkDecodeError as e:
+            raise CorruptStoreError(
+                f"writers/{w.id}/{stream}/{column} chunk {e.chunk} (rows {e.chunk * layout.CHUNK_ROWS}-"
+                f"{(e.chunk + 1) * layout.CHUNK_ROWS - 1}) cannot be decoded ({e.reason}): the store is damaged there; "
+                "run braxscope verify"
+            ) from None
+        except BraxscopeError:
+            raise
+        except Exception as e:
+            raise CorruptStoreError(
+                f"writers/{w.id}/{stream}/{column} rows {lo}-{hi - 1} cannot be read ({_short(e)}): "
+                "the store is damaged there; run braxscope verify"
+            ) from None
 
     @property
     def writer_ids(self) -> list[str]:
@@ -347,40 +420,42 @@ class StoreReader:
 
     def episodes(self, *, in_progress: bool = False) -> list[EpisodeInfo]:
         """Every catalogued episode (all writers), oldest writer first, in commit order.
-        With ``in_progress``, also each tracked slot's open episode (rows so far)."""
+        With ``in_progress``, also each tracked slot's open episode (rows so far).
+        Cheap: the entries are built once, when their catalog rows are first loaded."""
         out: list[EpisodeInfo] = []
         for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
-            cat = w.catalog
-            for r in range(cat["start"].shape[0]):
-                if cat["start"][r] < 0:
-                    continue  # a damaged catalog chunk's placeholder
-                out.append(EpisodeInfo(
-                    id=f"{w.ordinal}:{r}", writer=w.id, source=layout.SOURCE_NAMES.get(int(cat["source"][r]), "unknown"),
-                    slot=int(cat["slot"][r]), env_id=int(cat["env_id"][r]), device=int(cat["device"][r]),
-                    iteration=int(cat["iteration"][r]), env_step=int(cat["env_step"][r]), start=int(cat["start"][r]),
-                    length=int(cat["length"][r]), ret=float(cat["return"][r]), complete=bool(cat["complete"][r]),
-                    wall_time=float(cat["wall_time"][r]),
-                ))
+            out += w.episode_list
             if in_progress:
-                end = w.rows(layout.TRAIN)
-                for ep in w.commit.get("open_episodes", []) or []:
-                    if ep is None or end <= ep["start"]:
-                        continue
-                    out.append(EpisodeInfo(
-                        id=f"{w.ordinal}:open-{ep['slot']}", writer=w.id, source="train", slot=int(ep["slot"]),
-                        env_id=int(ep["env_id"]), device=int(ep.get("device", 0)), iteration=int(ep["iteration"]),
-                        env_step=int(ep["env_step"]), start=int(ep["start"]), length=end - int(ep["start"]),
-                        ret=float("nan") if ep.get("ret") is None else float(ep["ret"]), complete=False,
-                        wall_time=float(ep.get("wall_time", 0.0)), in_progress=True,
-                    ))
+                out += self._open_episodes(w)
+        return out
+
+    def _open_episodes(self, w: _Writer) -> list[EpisodeInfo]:
+        out = []
+        end = w.rows(layout.TRAIN)
+        for ep in w.commit.get("open_episodes", []) or []:
+            if ep is None or end <= ep["start"]:
+                continue
+            out.append(EpisodeInfo(
+                id=f"{w.ordinal}:open-{ep['slot']}", writer=w.id, source="train", slot=int(ep["slot"]),
+                env_id=int(ep["env_id"]), device=int(ep.get("device", 0)), iteration=int(ep["iteration"]),
+                env_step=int(ep["env_step"]), start=int(ep["start"]), length=end - int(ep["start"]),
+                ret=float("nan") if ep.get("ret") is None else float(ep["ret"]), complete=False,
+                wall_time=float(ep.get("wall_time", 0.0)), in_progress=True,
+            ))
         return out
 
     def get_episode(self, episode_id: str) -> EpisodeInfo:
-        """The catalog entry of an id ("W:R", "R" for writer 0, or "W:open-S")."""
-        eid = episode_id if ":" in str(episode_id) else f"0:{episode_id}"
-        for ep in self.episodes(in_progress=eid.split(":", 1)[1].startswith("open-")):
-            if ep.id == eid:
-                return ep
+        """The catalog entry of an id ("W:R", "R" for writer 0, or "W:open-S"). O(1)."""
+        eid = str(episode_id) if ":" in str(episode_id) else f"0:{episode_id}"
+        ordinal, _, row = eid.partition(":")
+        w = next((w for w in self._writers.values() if str(w.ordinal) == ordinal), None)
+        if w is not None:
+            if row.startswith("open-"):
+                for ep in self._open_episodes(w):
+                    if ep.id == eid:
+                        return ep
+            elif row.isdigit() and int(row) in w.episode_index:
+                return w.episode_index[int(row)]
         raise EpisodeNotFoundError(f"no episode {episode_id!r} in {self.path}: run 'braxscope info {self.path}' to list them")
 
     def _writer_of(self, ep: EpisodeInfo) -> _Writer:
@@ -394,9 +469,8 @@ class StoreReader:
         w = self._writer_of(ep)
         a, b = ep.start + lo, ep.start + hi
         slot = ep.slot if ep.stream == layout.TRAIN else 0
-        cols = {}
-        for c in layout.TRAJECTORY_COLUMNS:
-            cols[c.name] = self._read(w, ep.stream, c.name, a, b, slot if c.per_slot else None)
+        cols = self._read_cols(w, ep.stream, [c.name for c in layout.TRAJECTORY_COLUMNS], a, b, slot,
+                               per_slot={c.name for c in layout.TRAJECTORY_COLUMNS if c.per_slot})
         return Frames(
             qpos=cols["qpos"], qvel=cols["qvel"], action=cols["action"], reward=cols["reward"],
             done=cols["done"].astype(bool), env_step=cols["env_step"], iteration=cols["iteration"],
@@ -406,10 +480,10 @@ class StoreReader:
     def episode(self, episode_id: str | EpisodeInfo) -> Frames:
         return self.frames(episode_id)
 
-    def train_rows(self, writer: str, lo: int, hi: int) -> dict[str, np.ndarray]:
-        """Raw committed rows [lo, hi) of a writer's train stream, every slot (for tools and tests)."""
+    def train_rows(self, writer: str, lo: int, hi: int, stream: str = layout.TRAIN) -> dict[str, np.ndarray]:
+        """Raw committed rows [lo, hi) of a writer's train (or snapshots) stream, every slot."""
         w = self._writers[writer]
-        return {c.name: self._read(w, layout.TRAIN, c.name, lo, hi) for c in layout.TRAJECTORY_COLUMNS}
+        return self._read_cols(w, stream, [c.name for c in layout.TRAJECTORY_COLUMNS], lo, hi)
 
     def metrics(self) -> Metrics:
         """The training curve of every writer, concatenated in writer order."""
@@ -420,9 +494,13 @@ class StoreReader:
             wnames = list(w.commit.get("metric_names", []))
             if n == 0:
                 continue
-            steps.append(self._read(w, layout.METRICS, "env_step", 0, n))
-            walls.append(self._read(w, layout.METRICS, "wall_time", 0, n))
-            vals = self._read(w, layout.METRICS, "values", 0, n)[:, : len(wnames)] if wnames else np.zeros((n, 0))
+            held = w.arrays.get((layout.METRICS, "values"))
+            if held is not None and held.shape[1] < len(wnames):
+                del w.arrays[(layout.METRICS, "values")]  # new metric names widened it: re-open
+            cols = self._read_cols(w, layout.METRICS, ["env_step", "wall_time", "values"], 0, n)
+            steps.append(cols["env_step"])
+            walls.append(cols["wall_time"])
+            vals = cols["values"][:, : len(wnames)] if wnames else np.zeros((n, 0))
             blocks.append((wnames, vals))
             names += [m for m in wnames if m not in names]
         values = {m: [] for m in names}

@@ -16,6 +16,7 @@ import platform
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -33,10 +34,13 @@ from .errors import (
     WriterFencedError,
     WriterLockedError,
 )
+from ._chunks import ChunkedColumn, write_files
 from .model_blob import model_names, model_to_bytes, sha256
 
 # Rows buffered beyond this are written (not published) early, to bound memory between commits.
 _MAX_BUFFERED_ROWS = 8192
+# Capacity headroom, in chunks, added each time an array must grow.
+_GROW_CHUNKS = 16
 
 
 def _now_iso() -> str:
@@ -78,12 +82,18 @@ class _Stream:
         self.columns = columns
         self.slots = slots
         self.sizes = sizes
+        self.root = Path(root)
         self.arrays: dict[str, zarr.Array] = {}
+        self.chunked: dict[str, ChunkedColumn] = {}
         self.committed = 0  # rows published
         self.written = 0  # rows on disk (>= committed)
         self.pending: dict[str, list[np.ndarray]] = {c.name: [] for c in columns}
         self.pending_rows = 0
         self._store = LocalStore(root)
+        # The sentinel column is written last: once its chunk is visible, the others are too
+        # (on a filesystem that keeps the order of renames), so the reader's check covers them.
+        sentinel = layout.SENTINEL.get(group.rsplit("/", 1)[-1])
+        self._order = [c for c in columns if c.name != sentinel] + [c for c in columns if c.name == sentinel]
 
     def create(self) -> None:
         for c in self.columns:
@@ -97,10 +107,13 @@ class _Stream:
                 fill_value=layout.fill_of(c),
                 compressors=layout.COMPRESSOR,
             )
+            self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
 
     def open(self, committed: int) -> None:
         for c in self.columns:
             self.arrays[c.name] = zarr.open_array(store=self._store, path=f"{self.group}/{c.name}", mode="r+")
+            self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
+            self.chunked[c.name].start_writing(committed)
         self.committed = self.written = committed
 
     def push(self, rows: dict[str, np.ndarray]) -> int:
@@ -126,26 +139,32 @@ class _Stream:
         """Row count once everything pushed so far is written."""
         return self.written + self.pending_rows
 
-    def write_pending(self) -> None:
+    def write_pending(self, pool=None) -> None:
         if not self.pending_rows:
             return
         n, k = self.written, self.pending_rows
-        capacity = -(-(n + k) // layout.CHUNK_ROWS) * layout.CHUNK_ROWS
-        for c in self.columns:
-            arr = self.arrays[c.name]
-            data = np.concatenate(self.pending[c.name], axis=0)
-            if arr.shape[0] < n + k:
-                arr.resize((capacity, *arr.shape[1:]))
-            arr[n : n + k] = data
+        C = layout.CHUNK_ROWS
+        # Capacity grows in whole chunks, several at a time: one metadata write per column per
+        # _GROW_CHUNKS chunks instead of one per chunk.
+        capacity = (-(-(n + k) // C) + _GROW_CHUNKS - 1) * C
+        files, last = [], []
+        for c in self._order:
+            col = self.chunked[c.name]
+            if col.capacity < n + k:
+                col.set_capacity(capacity)
+            data = self.pending[c.name][0] if len(self.pending[c.name]) == 1 else np.concatenate(self.pending[c.name], axis=0)
+            (last if c is self._order[-1] else files).extend(col.encode_rows(n, data))
             self.pending[c.name] = []
+        write_files(files, pool)
+        write_files(last, pool)
         self.written = n + k
         self.pending_rows = 0
 
     def trim(self) -> None:
         """Shrink capacity to the committed length (on a clean close)."""
-        for arr in self.arrays.values():
-            if arr.shape[0] != self.committed:
-                arr.resize((self.committed, *arr.shape[1:]))
+        for col in self.chunked.values():
+            if col.capacity != self.committed:
+                col.set_capacity(self.committed)
 
 
 @dataclass
@@ -202,6 +221,8 @@ class StoreWriter:
         self._metric_values: list[np.ndarray] = []
         self._values: zarr.Array | None = None
         self._last_env_step = int(commit.get("last_env_step", -1))
+        # Chunk files of different columns are encoded and written in parallel.
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="braxscope-store")
 
     # ---------------------------------------------------------------- lifetime
 
@@ -352,10 +373,14 @@ class StoreWriter:
         self.commit()
         for s in self._streams.values():
             s.trim()
+        n_metrics = self._streams[layout.METRICS].committed
+        if self._values is not None and self._values.shape[0] != n_metrics:
+            self._values.resize((n_metrics, self._values.shape[1]))
         try:
             (self._group_dir / layout.LOCK_FILE).unlink()
         except FileNotFoundError:
             pass
+        self._pool.shutdown(wait=True)
         self._closed = True
 
     def __enter__(self) -> "StoreWriter":
@@ -482,7 +507,10 @@ class StoreWriter:
         self._check_fence()
         self._write_metric_values()
         for s in self._streams.values():
-            s.write_pending()
+            s.write_pending(self._pool)
+        # Checked again just before publishing: a writer that was taken over while it wrote
+        # must not publish over the new holder's commit.
+        self._check_fence()
         for s in self._streams.values():
             s.committed = s.written
         self._publish()
@@ -499,7 +527,7 @@ class StoreWriter:
         if any(s.pending_rows > _MAX_BUFFERED_ROWS for s in self._streams.values()):
             self._write_metric_values()
             for s in self._streams.values():
-                s.write_pending()
+                s.write_pending(self._pool)
 
     def _write_metric_values(self) -> None:
         if not self._metric_values:
@@ -520,30 +548,48 @@ class StoreWriter:
         self._metric_values = []
 
     def _track_episodes(self, first, reward, done, env_id, env_step, iteration, wall, devices) -> None:
+        # Per slot, only "event" rows (a done, a change of env, an unused slot, the row after a
+        # done) need Python; the rows between them just add to the open episode's return.
         k = reward.shape[0]
-        per_dev = int(self._static.get("envs_per_device") or 0)
+        done = done.astype(bool)
         for slot in range(self.train_slots):
             ep = self._open[slot]
-            for i in range(k):
-                eid = int(env_id[i, slot])
-                if eid < 0:  # an unused slot in this row
-                    if ep is not None:
-                        self._close_episode(slot, ep, first + i, False)
-                        ep = None
-                    continue
-                if ep is not None and ep.env_id != eid:
-                    self._close_episode(slot, ep, first + i, False)
-                    ep = None
-                if ep is None:
-                    device = int(devices[slot]) if devices is not None else (eid // per_dev if per_dev else 0)
-                    ep = _OpenEpisode(first + i, eid, int(iteration[i]), int(env_step[i]), float(wall[i]),
-                                      clean=self._clean[slot], device=device)
-                ep.ret += float(reward[i, slot])
-                if done[i, slot]:
-                    self._close_episode(slot, ep, first + i + 1, ep.clean)
-                    ep = None
-                    self._clean[slot] = True
+            eid = env_id[:, slot]
+            prev = np.empty(k, np.int64)
+            prev[0] = ep.env_id if ep is not None else -2
+            prev[1:] = eid[:-1]
+            event = (eid != prev) | (eid < 0) | done[:, slot]
+            event[1:] |= done[:-1, slot]
+            rew = reward[:, slot].astype(np.float64)
+            pos = 0
+            for i in np.flatnonzero(event).tolist() + [k]:
+                if i > pos and ep is not None:
+                    ep.ret += float(rew[pos:i].sum())
+                if i == k:
+                    break
+                ep = self._track_row(slot, ep, first, i, int(eid[i]), rew[i], bool(done[i, slot]), env_step, iteration, wall, devices)
+                pos = i + 1
             self._open[slot] = ep
+
+    def _track_row(self, slot, ep, first, i, eid, rew, done, env_step, iteration, wall, devices):
+        per_dev = int(self._static.get("envs_per_device") or 0)
+        if eid < 0:  # an unused slot in this row
+            if ep is not None:
+                self._close_episode(slot, ep, first + i, False)
+            return None
+        if ep is not None and ep.env_id != eid:
+            self._close_episode(slot, ep, first + i, False)
+            ep = None
+        if ep is None:
+            device = int(devices[slot]) if devices is not None else (eid // per_dev if per_dev else 0)
+            ep = _OpenEpisode(first + i, eid, int(iteration[i]), int(env_step[i]), float(wall[i]),
+                              clean=self._clean[slot], device=device)
+        ep.ret += float(rew)
+        if done:
+            self._close_episode(slot, ep, first + i + 1, ep.clean)
+            self._clean[slot] = True
+            return None
+        return ep
 
     def _close_episode(self, slot: int, ep: _OpenEpisode, end: int, complete: bool) -> None:
         if end <= ep.start:

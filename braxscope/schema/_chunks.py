@@ -1,0 +1,209 @@
+"""Direct chunk I/O for the row-chunked arrays of layout v1 (the hot path of writer and reader).
+
+Zarr's own ``a[lo:hi] = x`` costs about 2.5 ms per 256-row chunk here (an asyncio round trip,
+a thread hop per codec and per file) against about 0.5 ms for the work itself, which caps a
+writer near 50k rows/s and a 1-frame read near 25 ms. The arrays are plain Zarr v3 arrays
+(``bytes`` little-endian then ``blosc``, default chunk keys ``c/i/0/..``) and every chunk this
+module writes is byte-for-byte what Zarr would write, so any Zarr client still reads them
+(tests check this through ``zarr.open_array``). Array creation stays with Zarr.
+
+Only arrays chunked along the row axis alone (trailing chunk extents = trailing shape) take this
+path; anything else (metrics/values, or a store another tool rewrote) goes through Zarr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import zarr
+from zarr.codecs import BloscCodec, BytesCodec
+
+
+class UnsupportedLayout(Exception):
+    """The array is valid Zarr but not in the one shape this fast path handles."""
+
+
+class ChunkDecodeError(Exception):
+    """A chunk file exists but does not decode to a chunk of the array (truncated or corrupt)."""
+
+    def __init__(self, chunk: int, reason: str):
+        super().__init__(reason)
+        self.chunk = chunk
+        self.reason = reason
+
+
+def _blosc_of(arr: zarr.Array):
+    codecs = arr.metadata.codecs
+    if (
+        len(codecs) != 2
+        or not isinstance(codecs[0], BytesCodec)
+        or (codecs[0].endian is not None and codecs[0].endian.value != "little")
+        or not isinstance(codecs[1], BloscCodec)
+    ):
+        raise UnsupportedLayout(f"codecs {codecs}")
+    return codecs[1]._blosc_codec
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    # Same scheme as zarr's LocalStore: a reader sees the old or the new chunk, never half of one;
+    # a killed writer leaves only a *.partial orphan, which resume removes.
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
+    try:
+        f = open(tmp, "wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(tmp, "wb")
+    with f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+class ChunkedColumn:
+    """One array ``[rows, *trailing]`` chunked ``(C, *trailing)``: read and write row ranges.
+
+    Writes are append-only: rows are written once, in order, from ``written`` on. The last,
+    partly filled chunk is kept in memory, so appending a few rows never reads a chunk back.
+    """
+
+    def __init__(self, array_dir: Path, arr: zarr.Array):
+        self.dir = Path(array_dir)
+        self.dtype = np.dtype(arr.dtype).newbyteorder("<")
+        self.rows_per_chunk = int(arr.chunks[0])
+        self.trailing = tuple(int(s) for s in arr.shape[1:])
+        if tuple(arr.chunks[1:]) != tuple(max(1, t) for t in self.trailing):
+            raise UnsupportedLayout(f"chunks {arr.chunks} for shape {arr.shape}")
+        enc = arr.metadata.chunk_key_encoding
+        if getattr(enc, "separator", "/") != "/" or getattr(enc, "name", "default") != "default":
+            raise UnsupportedLayout(f"chunk keys {enc}")
+        self._blosc = _blosc_of(arr)
+        self.fill = np.asarray(arr.fill_value, dtype=self.dtype)
+        self.chunk_shape = (self.rows_per_chunk, *(max(1, t) for t in self.trailing))
+        self.capacity = int(arr.shape[0])
+        self.empty = any(t == 0 for t in self.trailing)  # nothing is ever stored (e.g. nu == 0)
+        self._suffix = "/".join("0" for _ in self.trailing)
+        self._tail: tuple[int, np.ndarray] | None = None  # (chunk index, chunk) of the write tail
+
+    # ---------------------------------------------------------------- paths
+
+    def chunk_path(self, c: int) -> Path:
+        key = f"c/{c}/{self._suffix}" if self._suffix else f"c/{c}"
+        return self.dir / key
+
+    def _new_chunk(self) -> np.ndarray:
+        return np.full(self.chunk_shape, self.fill, dtype=self.dtype)
+
+    # ---------------------------------------------------------------- reads
+
+    def decode(self, c: int, raw: bytes) -> np.ndarray:
+        try:
+            out = np.frombuffer(self._blosc.decode(raw), dtype=self.dtype)
+            return out.reshape(self.chunk_shape)
+        except Exception as e:  # numcodecs raises RuntimeError/ValueError with a C message
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+            raise ChunkDecodeError(c, reason[:120]) from None
+
+    def read_chunk(self, c: int) -> np.ndarray | None:
+        """Chunk ``c`` decoded, or None when its file does not exist (all fill values)."""
+        try:
+            with open(self.chunk_path(c), "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return None
+        return self.decode(c, raw)
+
+    def read(self, lo: int, hi: int, slot: int | None = None) -> np.ndarray:
+        """Rows ``[lo, hi)`` (of trailing index ``slot`` on axis 1 when given), a fresh array."""
+        trailing = self.trailing if slot is None else self.trailing[1:]
+        out = np.empty((max(0, hi - lo), *trailing), dtype=self.dtype.newbyteorder("="))
+        if hi <= lo or self.empty:
+            if out.size:
+                out[...] = self.fill
+            return out
+        C = self.rows_per_chunk
+        for c in range(lo // C, (hi - 1) // C + 1):
+            a, b = max(lo, c * C), min(hi, (c + 1) * C)
+            chunk = self.read_chunk(c)
+            dst = out[a - lo : b - lo]
+            if chunk is None:
+                dst[...] = self.fill
+                continue
+            src = chunk[a - c * C : b - c * C]
+            if slot is not None:
+                src = src[:, slot]
+            # Trailing extents of 0 are stored as 1 in the chunk; slice them back off.
+            dst[...] = src[(slice(None), *(slice(0, t) for t in trailing))]
+        return out
+
+    # ---------------------------------------------------------------- writes
+
+    def start_writing(self, written: int) -> None:
+        """Prepare to append from row ``written``: rows after it in the tail chunk become fill
+        (an earlier, crashed writer may have left uncommitted rows there)."""
+        C = self.rows_per_chunk
+        self._tail = None
+        if written % C and not self.empty:
+            c = written // C
+            chunk = self.read_chunk(c)
+            chunk = self._new_chunk() if chunk is None else chunk.copy()
+            chunk[written % C :] = self.fill
+            self._tail = (c, chunk)
+
+    def encode_rows(self, n: int, data: np.ndarray) -> list[tuple[Path, bytes]]:
+        """Encoded chunk files for rows ``[n, n+len(data))``; the caller writes them."""
+        k = int(data.shape[0])
+        if k == 0 or self.empty:
+            return []
+        C = self.rows_per_chunk
+        if data.shape[1:] != self.chunk_shape[1:]:
+            pad = np.full((k, *self.chunk_shape[1:]), self.fill, dtype=self.dtype)
+            pad[(slice(None), *(slice(0, t) for t in self.trailing))] = data
+            data = pad
+        out = []
+        for c in range(n // C, (n + k - 1) // C + 1):
+            a, b = max(n, c * C), min(n + k, (c + 1) * C)
+            if a == c * C and b == (c + 1) * C:
+                chunk = np.ascontiguousarray(data[a - n : b - n], dtype=self.dtype)
+                self._tail = None
+            else:
+                if self._tail is not None and self._tail[0] == c:
+                    chunk = self._tail[1]
+                else:
+                    chunk = self._new_chunk()  # append-only: nothing of ours is in it yet
+                chunk[a - c * C : b - c * C] = data[a - n : b - n]
+                self._tail = (c, chunk) if b < (c + 1) * C else None
+            out.append((self.chunk_path(c), self._blosc.encode(chunk)))
+        return out
+
+    def set_capacity(self, rows: int) -> None:
+        """Publish a new capacity (the ``shape[0]`` of ``zarr.json``); readers ignore it."""
+        meta_path = self.dir / "zarr.json"
+        with open(meta_path, "rb") as f:
+            doc = json.loads(f.read())
+        doc["shape"][0] = int(rows)
+        tmp = meta_path.with_name(f"zarr.json.{uuid.uuid4().hex}.partial")
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=2)
+        os.replace(tmp, meta_path)
+        if rows < self.capacity:
+            # Like zarr's resize: chunks wholly outside the new shape go.
+            C = self.rows_per_chunk
+            for c in range(-(-rows // C), -(-self.capacity // C)):
+                try:
+                    self.chunk_path(c).unlink()
+                except FileNotFoundError:
+                    pass
+        self.capacity = int(rows)
+
+
+def write_files(files: list[tuple[Path, bytes]], pool=None) -> None:
+    """Write encoded chunks, in parallel when given a thread pool (file I/O releases the GIL)."""
+    if pool is None or len(files) < 4:
+        for path, data in files:
+            _atomic_write(path, data)
+        return
+    for fut in [pool.submit(_atomic_write, p, d) for p, d in files]:
+        fut.result()
