@@ -141,6 +141,8 @@ class Renderer:
             return out
         self._data.qpos[:] = q
         mujoco.mj_kinematics(self.model, self._data)
+        # The tracking camera looks at the body's subtree_com, which mj_kinematics leaves at 0.
+        mujoco.mj_comPos(self.model, self._data)
         mujoco.mj_camlight(self.model, self._data)  # cameras and lights attached to bodies
         self._renderer.update_scene(self._data, camera=self.camera)
         return self._renderer.render(out=out)
