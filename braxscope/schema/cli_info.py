@@ -1,0 +1,145 @@
+"""``braxscope info PATH [--json] [--all]``: the run, its writers, metrics and episodes.
+
+Exit 0 when anything in the store is usable (damaged writers or episodes are named on their
+own lines, the rest is shown); 2 when the path is not a store this version can read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+from .errors import BraxscopeError
+from .reader import EpisodeInfo, StoreReader, open_store
+
+# Above this many episodes the table shows the first and last _EDGE (``--all`` shows every one).
+_MAX_ROWS = 200
+_EDGE = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="the store directory (e.g. runs/demo.zarr)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    parser.add_argument("--all", action="store_true", help=f"list every episode (default: the first and last {_EDGE} when there are more than {_MAX_ROWS})")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        reader = open_store(args.path)
+    except BraxscopeError as e:
+        print(f"braxscope: error: {e}", file=sys.stderr)
+        return 2
+    doc = describe(reader)
+    if args.json:
+        print(json.dumps(doc, indent=1, allow_nan=False, default=str))
+    else:
+        print(render(doc, show_all=args.all))
+    return 0
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _episode_row(ep: EpisodeInfo) -> dict:
+    return {
+        "id": ep.id, "source": ep.source, "env": ep.env_id, "device": ep.device, "iteration": ep.iteration,
+        "env_step": ep.env_step, "length": ep.length, "return": _finite(ep.ret), "complete": ep.complete,
+        "in_progress": ep.in_progress, "writer": ep.writer,
+    }
+
+
+def describe(reader: StoreReader) -> dict:
+    """Everything ``info`` shows, as JSON-safe data."""
+    a = reader.info.attrs
+    run = {k: a.get(k) for k in ("env_name", "backend", "dt", "nq", "nv", "nu", "schema_version", "run_id", "created",
+                                  "joint_names", "actuator_names", "versions", "config")}
+    writers = []
+    for w in reader.writers():
+        writers.append({
+            "ordinal": w.ordinal, "writer_id": w.writer_id, "process_index": w.process_index, "host": w.host,
+            "state": w.state, "epoch": w.epoch, "heartbeat": w.heartbeat, "heartbeat_age_s": round(w.heartbeat_age_s, 1),
+            "rows": w.rows, "dropped_rows": w.dropped_rows, "last_env_step": w.last_env_step, "locked": w.locked,
+        })
+    problems = list(reader.problems)
+    metrics: dict = {"rows": 0, "names": [], "last": {}}
+    try:
+        m = reader.metrics()
+        metrics["rows"] = int(m.env_step.shape[0])
+        metrics["names"] = m.names
+        if metrics["rows"]:
+            metrics["last_env_step"] = int(m.env_step[-1])
+            for name, v in m.values.items():
+                finite = np.flatnonzero(np.isfinite(v))
+                if finite.size:
+                    metrics["last"][name] = float(v[finite[-1]])
+    except BraxscopeError as e:
+        problems.append(f"metrics unreadable: {e}")
+    episodes = [_episode_row(ep) for ep in reader.episodes(in_progress=True)]
+    return {"path": str(reader.path), "run": run, "writers": writers, "metrics": metrics, "episodes": episodes,
+            "problems": problems}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def render(doc: dict, *, show_all: bool = False) -> str:
+    r = doc["run"]
+    out = [
+        f"store    {doc['path']}",
+        f"run      {r['env_name']} (backend {r.get('backend') or '?'}), dt {r['dt']:g} s, nq {r['nq']} nv {r['nv']} nu {r['nu']}, "
+        f"schema v{r['schema_version']}, run {r.get('run_id')}, created {r.get('created')}",
+    ]
+    out.append("")
+    wrows = []
+    for w in doc["writers"]:
+        rows = w["rows"]
+        wrows.append([str(w["ordinal"]), w["writer_id"], str(w["process_index"]), w["state"] + (" (locked)" if w["locked"] and w["state"] != "closed" else ""),
+                      _age(w["heartbeat_age_s"]), str(rows.get("train", 0)), str(rows.get("snapshots", 0)),
+                      str(rows.get("catalog", 0)), str(rows.get("metrics", 0)), str(w["dropped_rows"]), str(w["last_env_step"])])
+    out += _table(["#", "writer", "proc", "state", "heartbeat", "train rows", "snapshot rows", "episodes", "metrics", "dropped", "last step"], wrows)
+    m = doc["metrics"]
+    out.append("")
+    if m["rows"]:
+        last = ", ".join(f"{k} {v:.4g}" for k, v in list(m["last"].items())[:8])
+        more = f" (+{len(m['last']) - 8} more)" if len(m["last"]) > 8 else ""
+        out.append(f"metrics  {m['rows']} rows up to env step {m['last_env_step']}; latest: {last}{more}")
+    else:
+        out.append("metrics  none yet")
+    eps = doc["episodes"]
+    n_train = sum(e["source"] == "train" and not e["in_progress"] for e in eps)
+    n_snap = sum(e["source"] == "snapshot" for e in eps)
+    n_open = sum(e["in_progress"] for e in eps)
+    out += ["", f"episodes {len(eps)}: {n_train} train, {n_snap} snapshot, {n_open} in progress"]
+    shown = eps if show_all or len(eps) <= _MAX_ROWS else eps[:_EDGE] + [None] + eps[-_EDGE:]
+    erows = []
+    for e in shown:
+        if e is None:
+            erows.append(["...", f"{len(eps) - 2 * _EDGE} more (--all)", "", "", "", "", "", "", ""])
+            continue
+        ret = "nan" if e["return"] is None else f"{e['return']:.3f}"
+        state = "open" if e["in_progress"] else ("yes" if e["complete"] else "cut")
+        erows.append([e["id"], e["source"], str(e["env"]), str(e["device"]), str(e["iteration"]), str(e["env_step"]),
+                      str(e["length"]), ret, state])
+    if eps:
+        out += _table(["id", "source", "env", "device", "iteration", "env_step", "length", "return", "complete"], erows)
+    for p in doc["problems"]:
+        out.append(f"damaged: {p}")
+    return "\n".join(out)
