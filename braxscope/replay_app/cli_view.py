@@ -1,0 +1,97 @@
+"""``braxscope view PATH [--live] [--episode ID] [--compare ID ...] [--width W --height H] [--fps N]``.
+
+Everything that can be wrong with the input (path, store version, damage, episode ids, no
+display, no OpenGL) is reported as one line before the window opens (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from ..schema.errors import BraxscopeError
+
+
+class NoDisplayError(BraxscopeError):
+    """No display to open a window on."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="the store directory (e.g. runs/ant.zarr)")
+    parser.add_argument("--live", action="store_true", help="follow the newest data while the run records")
+    parser.add_argument("--episode", metavar="ID", help="open this episode (ids as in 'braxscope info')")
+    parser.add_argument("--compare", metavar="ID", nargs="+", help="open 2 to 4 episodes side by side")
+    parser.add_argument("--width", type=int, default=640, help="viewport width in pixels (default 640)")
+    parser.add_argument("--height", type=int, default=480, help="viewport height in pixels (default 480)")
+    parser.add_argument("--fps", type=float, default=60.0, help="most frames drawn per second (default 60)")
+    parser.add_argument("--shadows", action="store_true", help="shadows and reflections on (slow on software GL)")
+    # For tests and benchmarks: run this long, optionally save a screenshot, write stats as JSON.
+    parser.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--stats", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--speed", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--play", action="store_true", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    from ..schema.reader import open_store
+    from .session import MAX_COMPARE, ReplaySession
+
+    if not 16 <= args.width <= 4096 or not 16 <= args.height <= 4096:
+        raise BraxscopeError(f"--width/--height must be between 16 and 4096, got {args.width}x{args.height}")
+    if args.compare and not 2 <= len(args.compare) <= MAX_COMPARE:
+        raise BraxscopeError(f"--compare takes 2 to {MAX_COMPARE} episode ids, got {len(args.compare)}")
+    reader = open_store(args.path)  # raises a one-line error for a missing, damaged or newer store
+    model = reader.model()
+    session = ReplaySession(reader)
+    for eid in (args.compare or []) + ([args.episode] if args.episode else []):
+        reader.get_episode(eid)  # EpisodeNotFoundError: one line, exit 2
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise NoDisplayError(
+            "no display (DISPLAY is not set): run on a desktop, under xvfb-run, or render a video with 'braxscope export'")
+    try:
+        import dearpygui.dearpygui  # noqa: F401
+    except ImportError:
+        raise BraxscopeError("the viewer needs dearpygui: pip install 'braxscope[view]'") from None
+
+    from .app import ReplayApp
+    from .render_thread import RenderWorker
+
+    if args.compare:
+        session.set_compare(args.compare)
+    elif args.episode:
+        session.select(args.episode)
+    elif args.live:
+        session.go_live()
+    else:
+        eps = session.rows()
+        if eps:
+            session.select(_initial(session))
+    session.poll_store()  # the first episode loads before the window opens: first frame fast
+    if args.speed:
+        session.set_speed(args.speed)
+    if args.play and not session.live:
+        session.play()
+    worker = RenderWorker(model, args.width, args.height, shadows=args.shadows)
+    app = ReplayApp(session, worker, width=args.width, height=args.height, fps=args.fps, started=started)
+    app.run(exit_after_s=args.exit_after, screenshot=args.screenshot)
+    if args.stats:
+        st = app.stats
+        shown = [b - a for _, a, b in st.shown]
+        with open(args.stats, "w") as f:
+            json.dump({"first_frame_s": st.first_frame_s, "frames_shown": st.frames_shown, "gui_frames": st.gui_frames,
+                       "renders": worker.renders, "cursor": session.cursor, "views": session.views,
+                       "live": session.live, "latency_s": shown[-500:]}, f)
+    return 0
+
+
+def _initial(session) -> str:
+    """The newest snapshot if there is one (the policy as it is now), else the first episode."""
+    snaps = [e for e in session.catalog if e.source == "snapshot" and not e.in_progress]
+    if snaps:
+        return max(snaps, key=lambda e: (e.iteration, e.env_step)).id
+    return session.rows()[0].id
