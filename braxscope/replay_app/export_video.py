@@ -1,0 +1,242 @@
+"""Episodes to MP4 or GIF, offscreen, with the app's renderer and camera.
+
+One episode fills the frame; 2 to 4 play side by side in a grid (1x2, 1x3, 2x2) under one
+shared step, and an episode that ends early holds its last frame. ``width`` and ``height`` are
+the size of one tile, so a tile is pixel for pixel what :class:`Renderer` draws at that size.
+
+Rendering and encoding run as a pipeline: a render thread (which alone owns the GL context)
+fills frames from a small pool of buffers, the calling thread draws overlays and hands them to
+ffmpeg (through imageio-ffmpeg, a separate process), and each buffer goes back to the pool once
+ffmpeg has taken its bytes. Encoding therefore overlaps rendering instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..schema import StoreReader, open_store
+from ..schema.errors import BraxscopeError
+from .renderer import TRACK, Renderer
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+MAX_TILES = 4
+_QUEUE_FRAMES = 4  # frames in flight between the render thread and the encoder
+# GIF: a fresh palette per frame (palettegen/paletteuse with stats_mode=single) streams frame by
+# frame in bounded memory; one global palette would need every frame first.
+_GIF_FILTER = (
+    "split[a][b];[a]palettegen=stats_mode=single:reserve_transparent=0[p];"
+    "[b][p]paletteuse=new=1:dither=none"
+)
+# x264 "veryfast" keeps the encoder well under the renderer's cost on a CPU-only machine;
+# crf 18 is visually lossless for rendered scenes.
+_MP4_PARAMS = ["-preset", "veryfast", "-crf", "18", "-movflags", "+faststart"]
+
+
+class VideoExportError(BraxscopeError):
+    """The export cannot run with these arguments (ids, sizes, output type)."""
+
+
+@dataclass
+class _Track:
+    """What a tile needs of one episode. qpos [L,nq]; reward [L]; ret [L] cumulative return."""
+
+    label: str
+    qpos: np.ndarray
+    reward: np.ndarray
+    ret: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.qpos.shape[0])
+
+
+def grid_shape(n: int) -> tuple[int, int]:
+    """(rows, cols) of the compare grid for ``n`` tiles: 1x1, 1x2, 1x3, 2x2."""
+    if not 1 <= n <= MAX_TILES:
+        raise VideoExportError(f"export takes 1 to {MAX_TILES} episodes, got {n}")
+    return (2, 2) if n == 4 else (1, n)
+
+
+def export_video(
+    store_or_path: StoreReader | str | os.PathLike,
+    episode_ids: Sequence[str],
+    out: str | os.PathLike,
+    width: int = 640,
+    height: int = 480,
+    fps: float | None = None,
+    camera: str | int = TRACK,
+    overlay: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    shadows: bool = False,
+) -> Path:
+    """Render ``episode_ids`` (1 to 4) to ``out`` (.mp4 or .gif) and return its path.
+
+    ``fps`` defaults to real time (1 / the env's ``dt``). ``progress(done, total)`` is called
+    after each encoded frame. The file appears under its name only when complete.
+    """
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        raise VideoExportError(f"{out}: the output must end in .mp4 or .gif")
+    ids = [str(i) for i in episode_ids]
+    rows, cols = grid_shape(len(ids))
+    if width < 16 or height < 16:
+        raise VideoExportError(f"{width}x{height} is too small: use at least 16x16 per tile")
+    W, H = cols * width, rows * height
+    if suffix == ".mp4" and (W % 2 or H % 2):
+        raise VideoExportError(f"MP4 (yuv420p) needs an even frame size, got {W}x{H}: use an even --width and --height")
+    reader = store_or_path if isinstance(store_or_path, StoreReader) else open_store(store_or_path)
+    tracks = [_load(reader, eid) for eid in ids]
+    if fps is None:
+        fps = 1.0 / float(reader.info.attrs["dt"])
+    if not (fps > 0 and math.isfinite(fps)):
+        raise VideoExportError(f"fps must be a positive number, got {fps}")
+    model = reader.model()
+    total = max(len(t) for t in tracks)
+    if total == 0:
+        raise VideoExportError("the episodes have no frames")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
+    try:
+        _pipeline(model, tracks, tmp, suffix, width, height, rows, cols, float(fps), camera, shadows, overlay,
+                  total, progress)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
+def _load(reader: StoreReader, eid: str) -> _Track:
+    ep = reader.get_episode(eid)
+    fr = reader.frames(ep)
+    ret = np.cumsum(fr.reward.astype(np.float64))
+    return _Track(label=f"{ep.source} {ep.id} it {ep.iteration}", qpos=fr.qpos, reward=fr.reward, ret=ret)
+
+
+def _writer(path: Path, suffix: str, W: int, H: int, fps: float):
+    """An imageio-ffmpeg frame sink (a generator taking uint8 [H,W,3] frames)."""
+    import imageio_ffmpeg
+
+    if suffix == ".gif":
+        gen = imageio_ffmpeg.write_frames(
+            str(path), (W, H), fps=fps, codec="gif", pix_fmt_out="pal8", quality=None, macro_block_size=1,
+            ffmpeg_log_level="error",  # palettegen warns "Duped color" for every frame
+            output_params=["-vf", _GIF_FILTER, "-loop", "0"],
+        )
+    else:
+        gen = imageio_ffmpeg.write_frames(
+            str(path), (W, H), fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=None, macro_block_size=2,
+            output_params=_MP4_PARAMS,
+        )
+    gen.send(None)  # start ffmpeg
+    return gen
+
+
+_DONE = object()
+
+
+def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camera, shadows, overlay, total, progress):
+    W, H = cols * width, rows * height
+    free: queue.Queue = queue.Queue()
+    for _ in range(_QUEUE_FRAMES + 1):
+        free.put(np.empty((H, W, 3), np.uint8))  # every tile is redrawn each frame
+    full: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
+    stop = threading.Event()
+
+    def render() -> None:
+        try:
+            # Created here: the GL context belongs to this thread for its whole life.
+            with Renderer(model, width, height, camera=camera, shadows=shadows) as r:
+                tile = np.empty((height, width, 3), np.uint8)
+                for t in range(total):
+                    buf = free.get()
+                    if stop.is_set():
+                        return
+                    for k, tr in enumerate(tracks):
+                        y, x = divmod(k, cols)
+                        r.render(tr.qpos[min(t, len(tr) - 1)], out=tile)
+                        buf[y * height:(y + 1) * height, x * width:(x + 1) * width] = tile
+                    full.put((t, buf))
+            full.put((None, _DONE))
+        except BaseException as e:  # handed to the encoder thread, which raises it
+            full.put((None, e))
+
+    thread = threading.Thread(target=render, name="braxscope-export-render", daemon=True)
+    thread.start()
+    gen = None
+    try:
+        draw = _Overlay(width, height) if overlay else None
+        while True:
+            t, item = full.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if draw is not None:
+                for k, tr in enumerate(tracks):
+                    y, x = divmod(k, cols)
+                    draw(item, x * width, y * height, tr, t, len(tracks) > 1)
+            if gen is None:  # started on the first frame: a renderer that fails starts no ffmpeg
+                gen = _writer(path, suffix, W, H, fps)
+            gen.send(item)  # returns once ffmpeg's pipe has the bytes: the buffer is free again
+            free.put(item)
+            if progress:
+                progress(t + 1, total)
+        gen.close()
+        gen = None
+    finally:
+        stop.set()
+        # Unblock a render thread that waits for a free buffer or for room in the queue.
+        while thread.is_alive():
+            free.put(np.empty((H, W, 3), np.uint8))
+            try:
+                while True:
+                    full.get_nowait()
+            except queue.Empty:
+                pass
+            thread.join(timeout=0.1)
+        if gen is not None:
+            gen.close()
+
+
+class _Overlay:
+    """Step, reward and return as text on a darkened strip at the top of a tile (PIL)."""
+
+    def __init__(self, width: int, height: int):
+        from PIL import ImageFont
+
+        self.size = max(10, min(28, height // 24))
+        try:
+            self.font = ImageFont.load_default(size=self.size)
+        except TypeError:  # Pillow without FreeType sizes
+            self.font = ImageFont.load_default()
+        self.width = width
+
+    def __call__(self, frame: np.ndarray, x0: int, y0: int, tr: _Track, t: int, label: bool) -> None:
+        from PIL import Image, ImageDraw
+
+        i = min(t, len(tr) - 1)
+        lines = [f"step {i + 1}/{len(tr)}   reward {float(tr.reward[i]):+.3f}   return {float(tr.ret[i]):+.2f}"]
+        if label:
+            lines.insert(0, tr.label + ("  (ended)" if t >= len(tr) else ""))
+        pad = max(2, self.size // 3)
+        h = min(frame.shape[0] - y0, len(lines) * (self.size + pad) + pad)
+        strip = frame[y0:y0 + h, x0:x0 + self.width]
+        img = Image.fromarray((strip // 2).astype(np.uint8))  # darken for legibility
+        d = ImageDraw.Draw(img)
+        for j, text in enumerate(lines):
+            d.text((pad * 2, pad + j * (self.size + pad)), text, fill=(255, 255, 255), font=self.font)
+        strip[...] = np.asarray(img)
+
+
+__all__ = ["export_video", "grid_shape", "VideoExportError", "VIDEO_SUFFIXES"]
