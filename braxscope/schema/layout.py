@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from zarr.codecs import BloscCodec
+from zarr.codecs import BloscCodec, Crc32cCodec
 
 SCHEMA_VERSION = 1
 ROOT_ATTR = "braxscope"  # root group attrs: run metadata
@@ -26,7 +26,10 @@ CHUNK_ROWS = 256
 METRICS_CHUNK_COLS = 32
 
 # Lossless; float32 physics compresses about 1.2x. No Delta filter: it is lossy on floats.
-COMPRESSOR = BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
+# Then a CRC32C of the compressed bytes (4 bytes per chunk): Blosc has no checksum and decodes
+# flipped bytes into wrong numbers silently; with it, verify and readers name the chunk.
+COMPRESSORS = (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"), Crc32cCodec())
+COMPRESSOR = COMPRESSORS  # the name the first writer used; both are the same codec chain
 
 TRAIN = "train"
 SNAPSHOTS = "snapshots"

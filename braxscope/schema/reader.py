@@ -550,5 +550,9 @@ def open_store(path: str | os.PathLike) -> StoreReader:
     if not p.is_dir():
         raise NotAStoreError(f"{p} is a file, not a braxscope store (a store is a directory like runs/demo.zarr)")
     if not (p / "zarr.json").exists():
+        if (p / layout.WRITERS_GROUP).is_dir() or (p / layout.MODEL_ARRAY).is_dir():
+            raise CorruptStoreError(
+                f"{p}/zarr.json is missing: the store's root metadata is gone (restore it from a backup)"
+            )
         raise NotAStoreError(f"{p} is not a braxscope store (no zarr.json): point at the directory a recorder wrote")
     return StoreReader(p)

@@ -105,7 +105,7 @@ class _Stream:
                 chunks=(layout.CHUNK_ROWS, *(max(1, t) for t in trailing)),
                 dtype=c.dtype,
                 fill_value=layout.fill_of(c),
-                compressors=layout.COMPRESSOR,
+                compressors=layout.COMPRESSORS,
             )
             self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
 
@@ -280,7 +280,7 @@ class StoreWriter:
             if path.exists() and any(path.iterdir()):
                 raise NotAStoreError(f"{path} exists and is not a braxscope store: choose an empty or new path")
             root = zarr.open_group(store=store, mode="w", attributes={layout.ROOT_ATTR: root_attrs})
-            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),), compressors=layout.COMPRESSOR)
+            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),), compressors=layout.COMPRESSORS)
             root.create_group(layout.WRITERS_GROUP)
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -309,7 +309,7 @@ class StoreWriter:
             chunks=(layout.CHUNK_ROWS, layout.METRICS_CHUNK_COLS),
             dtype="float64",
             fill_value=float("nan"),
-            compressors=layout.COMPRESSOR,
+            compressors=layout.COMPRESSORS,
         )
         w._publish()
         return w
