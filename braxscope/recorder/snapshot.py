@@ -1,0 +1,74 @@
+"""Policy snapshots: a jitted deterministic rollout of the current policy from a fixed reset key.
+
+The same start state every iteration, so snapshot n and snapshot m compare like with like.
+Compiled once per ``make_policy`` (ppo.train hands the same one to every policy_params_fn call);
+the parameters are an argument, so new parameters never recompile.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .tap import positions
+
+
+class SnapshotRunner:
+    """``run(make_policy, params) -> dict`` of numpy arrays: qpos [L,nq], qvel [L,nv],
+    action [L,nu], reward [L], done [L] (rows up to and including the first done), plus
+    ``seconds`` (wall time of the rollout, compile included on the first call)."""
+
+    def __init__(self, env, steps: int, seed: int = 0):
+        self.env = env
+        self.steps = int(steps)
+        self.key = jax.random.PRNGKey(seed)
+        self._jitted = None
+        self._for = None
+
+    def _build(self, make_policy):
+        env, steps, key = self.env, self.steps, self.key
+
+        def rollout(params):
+            policy = make_policy(params, deterministic=True)
+            state = env.reset(key)
+
+            def body(state, _):
+                action, _ = policy(state.obs, key)
+                nstate = env.step(state, action)
+                q, qd = positions(nstate.pipeline_state)
+                return nstate, (q, qd, action, nstate.reward, nstate.done)
+
+            _, out = jax.lax.scan(body, state, (), length=steps)
+            return out
+
+        return jax.jit(rollout)
+
+    def run(self, make_policy, params) -> dict:
+        t0 = time.perf_counter()
+        if self._for is not make_policy:
+            self._jitted, self._for = self._build(make_policy), make_policy
+        # Host copies: ppo.train's first params (before training) differ in sharding and weak types
+        # from later ones, which would compile the rollout a second time.
+        params = jax.tree_util.tree_map(np.asarray, jax.device_get(params))
+        q, qd, action, reward, done = jax.device_get(self._jitted(params))
+        done = np.asarray(done) > 0
+        # The env keeps stepping after termination; the snapshot ends at its first done.
+        end = int(np.argmax(done)) + 1 if done.any() else self.steps
+        out = dict(
+            qpos=np.asarray(q[:end], np.float32), qvel=np.asarray(qd[:end], np.float32),
+            action=np.asarray(action[:end], np.float32), reward=np.asarray(reward[:end], np.float32),
+            done=done[:end].astype(np.uint8),
+        )
+        out["seconds"] = time.perf_counter() - t0
+        return out
+
+    @property
+    def compiled_count(self) -> int:
+        """Compilations of the rollout so far (a test checks it stays 1)."""
+        return 0 if self._jitted is None else int(self._jitted._cache_size())
+
+
+__all__ = ["SnapshotRunner"]

@@ -1,0 +1,59 @@
+"""Building brax's training wrapper chain with the tap inside it.
+
+``ppo.train(wrap_env_fn=...)`` replaces ``brax.envs.training.wrap`` entirely, so the recorder
+builds the chain itself: Vmap (or DomainRandomizationVmap), Episode, tap, AutoReset. A user's own
+``wrap_env_fn`` is kept: its chain is built first and the tap is inserted just inside its
+AutoReset wrapper; a chain without one cannot show terminal frames and is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from brax.envs.base import Wrapper
+from brax.envs.wrappers import training as brax_training
+
+from ..schema.errors import BraxscopeError
+
+
+class HookCompositionError(BraxscopeError):
+    """A user hook cannot be combined with recording."""
+
+
+def plain_chain(env, episode_length: int, action_repeat: int, randomization_fn=None) -> Wrapper:
+    """brax's own chain (``envs.training.wrap``), for the eval env."""
+    return brax_training.wrap(env, episode_length=episode_length, action_repeat=action_repeat,
+                              randomization_fn=randomization_fn)
+
+
+def tapped_chain(env, episode_length: int, action_repeat: int, randomization_fn,
+                 make_tap: Callable[[Wrapper], Wrapper]) -> Wrapper:
+    """Vmap (or DR Vmap) -> Episode -> tap -> AutoReset."""
+    if randomization_fn is None:
+        inner = brax_training.VmapWrapper(env)
+    else:
+        inner = brax_training.DomainRandomizationVmapWrapper(env, randomization_fn)
+    inner = brax_training.EpisodeWrapper(inner, episode_length, action_repeat)
+    return brax_training.AutoResetWrapper(make_tap(inner))
+
+
+def _is_autoreset(w) -> bool:
+    # brax's AutoResetWrapper, or a look-alike such as MuJoCo Playground's BraxAutoResetWrapper.
+    return isinstance(w, brax_training.AutoResetWrapper) or "AutoReset" in type(w).__name__
+
+
+def insert_tap(chain, make_tap: Callable[[Wrapper], Wrapper]):
+    """Put the tap just inside the outermost AutoReset wrapper of a user-built chain (in place)."""
+    w = chain
+    while isinstance(w, Wrapper):
+        if _is_autoreset(w):
+            w.env = make_tap(w.env)
+            return chain
+        w = w.env
+    raise HookCompositionError(
+        "your wrap_env_fn returned an env without an AutoResetWrapper, so braxscope cannot see terminal "
+        "frames: build the chain with brax.envs.training.wrap (or include AutoResetWrapper), or drop wrap_env_fn"
+    )
+
+
+__all__ = ["plain_chain", "tapped_chain", "insert_tap", "HookCompositionError"]

@@ -1,0 +1,260 @@
+"""The background writer: the one thread that owns the StoreWriter.
+
+It joins the devices' blocks of one flush into time rows, appends them, commits at least once per
+second (a heartbeat while idle or paused), polls the store's control.json for pause/resume/track
+requests from the viewer, and hands committed snapshots to the video log. A storage error stops
+recording (one logged error; the callbacks then return "off" so the device stops sending) and
+never reaches training.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..schema import StoreWriter
+from ..schema.control import control_mtime, read_control
+from .sink import Shared, TrainBlock
+
+log = logging.getLogger("braxscope")
+
+_STOP = object()
+
+
+@dataclass
+class SnapshotItem:
+    """One deterministic rollout: qpos [L,nq], qvel [L,nv], action [L,nu], reward/done [L]."""
+
+    iteration: int
+    env_step: int
+    qpos: np.ndarray
+    qvel: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    done: np.ndarray
+    complete: bool
+    wall_time: float
+
+
+@dataclass
+class MetricsItem:
+    env_step: int
+    values: dict
+    wall_time: float
+
+
+@dataclass
+class Layout:
+    """How device blocks become store rows: slot (d, e) is column d*E + e."""
+
+    devices: int
+    slots_per_device: int
+    envs_per_device: int
+    env_offset: int  # this process's first global env index
+
+
+class WriterThread(threading.Thread):
+    def __init__(self, shared: Shared, writer: StoreWriter, layout: Layout, param_steps: list[int], *,
+                 commit_every_s: float = 0.5, heartbeat_s: float = 1.0, control_poll_s: float = 0.25,
+                 control_since: float = 0.0, video=None):
+        super().__init__(name="braxscope-writer", daemon=True)
+        self.shared = shared
+        self.writer = writer
+        self.layout = layout
+        self.param_steps = param_steps
+        self.commit_every_s = commit_every_s
+        self.heartbeat_s = heartbeat_s
+        self.control_poll_s = control_poll_s
+        self._control_seen = control_since
+        self._control_mtime = 0.0
+        self.video = video
+        self._pending: dict[int, dict[int, TrainBlock]] = {}
+        self._last_emitted: int | None = None  # global count of the last emitted block
+        self._dirty = False
+        self._uncommitted_snapshots: list[int] = []
+        self._state = "recording"
+
+    # ------------------------------------------------------------ loop
+
+    def stop(self, timeout: float | None = None) -> None:
+        self.shared.put(_STOP)
+        self.join(timeout)
+
+    def run(self) -> None:
+        last_commit = last_poll = time.monotonic()
+        while True:
+            try:
+                item = self.shared.queue.get(timeout=0.05)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                break
+            if item is not None:
+                self._guarded(self._handle, item)
+            now = time.monotonic()
+            if now - last_poll >= self.control_poll_s:
+                last_poll = now
+                self._poll_control()
+            self._sync_state()
+            if (self._dirty and now - last_commit >= self.commit_every_s) or now - last_commit >= self.heartbeat_s:
+                if self._guarded(self._commit):
+                    last_commit = now
+                else:
+                    last_commit = now  # failed: do not retry every iteration
+        self._guarded(self._finish)
+
+    def _guarded(self, fn, *args) -> bool:
+        """Run a storage operation; the first error stops recording, with one logged line."""
+        if self.shared.failed:
+            return False  # queued items are discarded; queued_rows was reset at the failure
+        try:
+            fn(*args)
+            return True
+        except Exception as e:  # noqa: BLE001 - any storage failure must stay out of training
+            with self.shared.lock:
+                self.shared.failed = True
+                self.shared.stats.error = f"{type(e).__name__}: {e}"
+                self.shared.queued_rows = 0
+            log.error("braxscope: recording stopped, storage failed (%s: %s); training continues; "
+                      "the store is valid up to its last commit", type(e).__name__, e)
+            return False
+
+    # ------------------------------------------------------------ items
+
+    def _handle(self, item) -> None:
+        if isinstance(item, TrainBlock):
+            with self.shared.lock:
+                self.shared.queued_rows -= item.rows
+            self._join(item)
+        elif isinstance(item, SnapshotItem):
+            self.writer.append_snapshot(qpos=item.qpos, qvel=item.qvel, action=item.action, reward=item.reward,
+                                        done=item.done, iteration=item.iteration, env_step=item.env_step,
+                                        complete=item.complete, wall_time=item.wall_time)
+            self._uncommitted_snapshots.append(item.iteration)
+            self._dirty = True
+        elif isinstance(item, MetricsItem):
+            self.writer.append_metrics(item.env_step, item.values, wall_time=item.wall_time)
+            self._dirty = True
+
+    def _join(self, block: TrainBlock) -> None:
+        """Collect one block per device for the same step count; emit when complete."""
+        group = self._pending.setdefault(block.count, {})
+        group[block.device] = block
+        if len(group) < self.layout.devices:
+            # Bound what waits for a missing device: older incomplete groups are given up.
+            while len(self._pending) > 4:
+                oldest = min(self._pending)
+                self._drop_group(oldest)
+            return
+        del self._pending[block.count]
+        for c in [c for c in self._pending if c < block.count]:
+            self._drop_group(c)
+        self._emit(block.count, group)
+
+    def _drop_group(self, count: int) -> None:
+        group = self._pending.pop(count)
+        lost = sum(b.rows for b in group.values())
+        with self.shared.lock:
+            self.shared.stats.rows_dropped += lost
+            self.shared.dropped_since_emit += lost
+
+    def _emit(self, count: int, group: dict[int, TrainBlock]) -> None:
+        lay = self.layout
+        any_block = next(iter(group.values()))
+        K, E = any_block.reward.shape
+        D = lay.devices
+        S = self.writer.train_slots
+        nq, nv, nu = self.writer.sizes["nq"], self.writer.sizes["nv"], self.writer.sizes["nu"]
+        qpos = np.full((K, S, nq), np.nan, np.float32)
+        qvel = np.full((K, S, nv), np.nan, np.float32)
+        action = np.full((K, S, nu), np.nan, np.float32)
+        reward = np.full((K, S), np.nan, np.float32)
+        done = np.zeros((K, S), np.uint8)
+        env_id = np.full((K, S), -1, np.int32)
+        devices = np.zeros(S, np.int32)
+        for d in range(D):
+            b = group.get(d)
+            lo = d * E
+            devices[lo : lo + E] = d
+            if b is None:
+                continue
+            qpos[:, lo : lo + E] = b.qpos
+            qvel[:, lo : lo + E] = b.qvel
+            action[:, lo : lo + E] = b.action
+            reward[:, lo : lo + E] = b.reward
+            done[:, lo : lo + E] = b.done
+            valid = (b.track >= 0) & (b.track < lay.envs_per_device)
+            env_id[:, lo : lo + E] = np.where(valid, lay.env_offset + d * lay.envs_per_device + b.track, -1)
+        counts = np.arange(count - K + 1, count + 1, dtype=np.int64)
+        env_step = counts * self.shared.steps_per_count
+        # Rows between policy_params_fn calls n and n+1 come from the policy of snapshot n.
+        iteration = np.maximum(np.searchsorted(np.asarray(self.param_steps, np.int64), env_step, side="left") - 1, 0)
+        with self.shared.lock:
+            dropped = self.shared.dropped_since_emit
+            self.shared.dropped_since_emit = 0
+        if self._last_emitted is not None and count - K != self._last_emitted:
+            # Rows are missing (dropped under back-pressure, or the recorder was paused).
+            self.writer.mark_gap(dropped)
+        elif dropped:
+            self.writer.mark_gap(dropped)
+        self._last_emitted = count
+        self.writer.append_train(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
+                                 env_step=env_step, iteration=iteration.astype(np.int32),
+                                 wall_time=min(b.wall_time for b in group.values()), devices=devices)
+        with self.shared.lock:
+            self.shared.stats.rows_recorded += int((env_id >= 0).sum())
+        self._dirty = True
+
+    # ------------------------------------------------------------ control, state, commit
+
+    def _poll_control(self) -> None:
+        path = self.writer.path
+        m = control_mtime(path)
+        if m == self._control_mtime:
+            return
+        self._control_mtime = m
+        doc = read_control(path)
+        if doc["updated"] <= self._control_seen:
+            return  # older than this recorder: a previous run's request
+        self._control_seen = doc["updated"]
+        with self.shared.lock:
+            self.shared.recording = doc["recording"]
+            if doc["track"] is not None:
+                self.shared.set_track(doc["track"])
+
+    def _sync_state(self) -> None:
+        state = "recording" if self.shared.recording else "paused"
+        if state != self._state and not self.shared.failed:
+            self._state = state
+            self.writer.set_state(state)
+            self._dirty = True
+
+    def _commit(self) -> None:
+        self.writer.commit()
+        self._dirty = False
+        with self.shared.lock:
+            self.shared.stats.commits += 1
+        if self._uncommitted_snapshots:
+            done, self._uncommitted_snapshots = self._uncommitted_snapshots, []
+            if self.video is not None:
+                for it in done:
+                    try:
+                        self.video.on_snapshot(it)
+                    except Exception as e:  # noqa: BLE001 - video is optional; recording goes on
+                        log.warning("braxscope: video log failed at iteration %d: %s", it, e)
+
+    def _finish(self) -> None:
+        # Blocks still waiting for a device are complete enough to keep: emit them in order.
+        for c in sorted(self._pending):
+            self._emit(c, self._pending.pop(c))
+        self._commit()
+        self.writer.close()
+
+
+__all__ = ["WriterThread", "SnapshotItem", "MetricsItem", "Layout"]
