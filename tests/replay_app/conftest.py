@@ -1,0 +1,117 @@
+"""Fixtures for the replay app's tests: small realistic stores, a fake clock, and Xvfb."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .storegen import make_store
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "replay_app"
+
+
+class FakeClock:
+    """A monotonic clock the test advances by hand."""
+
+    def __init__(self, t: float = 100.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, s: float) -> None:
+        self.t += s
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def ant_store(tmp_path_factory) -> Path:
+    """3 iterations x 2 train envs (80 steps) + one 50-step snapshot per iteration, finished."""
+    return make_store(tmp_path_factory.mktemp("stores") / "ant.zarr", iterations=3, slots=2, episode_len=80,
+                      snapshot_len=50)
+
+
+@pytest.fixture
+def ant_copy(ant_store, tmp_path) -> Path:
+    """A private copy a test may damage or write to."""
+    dst = tmp_path / "ant.zarr"
+    shutil.copytree(ant_store, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def _free_display() -> int:
+    for n in range(140, 240):
+        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            return n
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """A virtual display for the GUI tests; sets DISPLAY for this process and its children."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    n = _free_display()
+    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+        if proc.poll() is not None or time.time() > deadline:
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{n}"
+    yield f":{n}"
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def braxscope_cli(*args: str, env: dict | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
+    e = dict(os.environ)
+    e.setdefault("MUJOCO_GL", "egl")
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "braxscope.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=e, cwd=ROOT)
+
+
+def start_live_writer(path: Path, *, iterations: int = 40, episode_len: int = 40, block: int = 4,
+                      sleep_s: float = 0.05) -> subprocess.Popen:
+    """A separate process that creates ``path`` and appends to it slowly, like a training run."""
+    e = dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "tests.replay_app.storegen", "live", str(path), "inverted_pendulum",
+                             str(iterations), str(episode_len), str(block), str(sleep_s)], cwd=ROOT, env=e)
+    deadline = time.time() + 30
+    while True:
+        try:
+            wdir = next(p for p in (path / "writers").iterdir() if p.is_dir())
+            doc = json.loads(wdir.joinpath("zarr.json").read_text())
+            if doc["attributes"]["braxscope_commit"]["rows"]["train"] > 0:
+                return proc
+        except (OSError, StopIteration, KeyError, ValueError):
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("the live writer did not start")
+        time.sleep(0.05)
