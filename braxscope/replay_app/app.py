@@ -61,6 +61,8 @@ class AppStats:
     frames_shown: int = 0
     gui_frames: int = 0
     shown: list = field(default_factory=list)  # (seq, requested_at, shown_at) of recent frames
+    first_frame_wall: float | None = None  # time.time() when the first frame was on screen
+    trace: list = field(default_factory=list)  # (time.time(), views, frames) of recent shown frames
 
 
 class ReplayApp:
@@ -86,6 +88,7 @@ class ReplayApp:
         self._stop = threading.Event()
         self._poke = threading.Event()
         self._title = title or f"braxscope · {session.env_name} · {session.path}"
+        self._request_render()  # the first frame renders while the window is built
         self._build()
         self._store_thread = threading.Thread(target=self._store_loop, name="braxscope-store", daemon=True)
         self._store_thread.start()
@@ -105,7 +108,7 @@ class ReplayApp:
         dpg.bind_theme(self._theme())
         win_w = BROWSER_W + self.w + PLOTS_W + 48
         win_h = max(self.h + 300, 860)
-        dpg.create_viewport(title=self._title, width=win_w, height=win_h, min_width=900, min_height=600)
+        dpg.create_viewport(title=self._title, width=win_w, height=win_h, min_width=900, min_height=600, vsync=False)
         with dpg.texture_registry():
             self._blank = np.full(self.w * self.h * 3, 0.13, np.float32)
             self.tex = dpg.add_raw_texture(self.w, self.h, self._blank, format=dpg.mvFormat_Float_rgb)
@@ -407,8 +410,12 @@ class ReplayApp:
             now = time.perf_counter()
             self.stats.shown.append((f.seq, f.requested_at, now))
             del self.stats.shown[:-2000]
+            if f.tag:
+                self.stats.trace.append((time.time(), list(f.tag[0]), list(f.tag[1]), [c.get("start") for c in f.tag[3]]))
+                del self.stats.trace[:-2000]
             if self.stats.first_frame_s is None and f.tag and any(q is not None for q in f.tag[2]):
                 self.stats.first_frame_s = now - self.stats.started
+                self.stats.first_frame_wall = time.time()
             self._draw_overlays(f.tag)
         self._update_widgets()
         dpg.render_dearpygui_frame()
@@ -467,6 +474,7 @@ class ReplayApp:
         d = s.data(v)
         ep = s.info(v)
         out = {"id": v, "source": ep.source if ep else "?", "iteration": ep.iteration if ep else -1,
+               "start": ep.start if ep else -1,
                "damaged": s.damaged.get(v), "loading": d is None, "frame": s.frame_of(i),
                "length": len(d) if d is not None else (ep.length if ep else 0)}
         if d is not None and len(d):

@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from .app import ReplayApp
     from .render_thread import RenderWorker
 
+    # The GL context starts now, while the episode loads and the window is built.
+    worker = RenderWorker(model, args.width, args.height, shadows=args.shadows, wait=False)
+
     if args.compare:
         session.set_compare(args.compare)
     elif args.episode:
@@ -76,14 +79,18 @@ def run(args: argparse.Namespace) -> int:
         session.set_speed(args.speed)
     if args.play and not session.live:
         session.play()
-    worker = RenderWorker(model, args.width, args.height, shadows=args.shadows)
     app = ReplayApp(session, worker, width=args.width, height=args.height, fps=args.fps, started=started)
+    try:
+        worker.wait_ready()
+    except BraxscopeError:
+        app.close()  # no OpenGL: one line on the command line, exit 2
+        raise
     app.run(exit_after_s=args.exit_after, screenshot=args.screenshot)
     if args.stats:
         st = app.stats
         shown = [b - a for _, a, b in st.shown]
         with open(args.stats, "w") as f:
-            json.dump({"first_frame_s": st.first_frame_s, "frames_shown": st.frames_shown, "gui_frames": st.gui_frames,
+            json.dump({"first_frame_s": st.first_frame_s, "first_frame_wall": st.first_frame_wall, "trace": st.trace[-300:], "frames_shown": st.frames_shown, "gui_frames": st.gui_frames,
                        "renders": worker.renders, "cursor": session.cursor, "views": session.views,
                        "live": session.live, "latency_s": shown[-500:]}, f)
     return 0

@@ -41,7 +41,7 @@ class RenderWorker:
     """Owns a :class:`Renderer` on its own thread. Thread-safe methods: request, command, take."""
 
     def __init__(self, model: mujoco.MjModel, width: int, height: int, *, camera: str | int = "track",
-                 shadows: bool = False, start_timeout_s: float = 20.0):
+                 shadows: bool = False, start_timeout_s: float = 20.0, wait: bool = True):
         self.model, self.width, self.height = model, width, height
         self._cond = threading.Condition()
         self._request: tuple | None = None
@@ -59,7 +59,13 @@ class RenderWorker:
         self.frame_ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="braxscope-render", daemon=True)
         self._thread.start()
-        self._ready.wait(start_timeout_s)
+        self._start_timeout_s = start_timeout_s
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until the GL context exists; raises the renderer's error (no OpenGL...)."""
+        self._ready.wait(self._start_timeout_s)
         if self.error is not None:
             raise self.error
 

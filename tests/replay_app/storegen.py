@@ -62,7 +62,7 @@ def simulate(model: mujoco.MjModel, name: str, length: int, *, seed: int, skill:
 
 def make_store(path: str | os.PathLike, *, name: str = "ant", iterations: int = 3, slots: int = 2,
                episode_len: int = 80, snapshots: bool = True, snapshot_len: int | None = None,
-               close: bool = True, writer_id: str | None = None) -> Path:
+               close: bool = True, writer_id: str | None = None, nan_snapshot: bool = False) -> Path:
     """A finished run: ``iterations`` x ``slots`` train episodes, one snapshot per iteration,
     a metrics row per iteration. Episode returns grow with the iteration."""
     path = Path(path)
@@ -79,6 +79,12 @@ def make_store(path: str | os.PathLike, *, name: str = "ant", iterations: int = 
             w.append_snapshot(**snap, iteration=it, env_step=step, complete=True)
         step += episode_len * slots
         w.append_metrics(step, {"eval/episode_reward": 10.0 + 30 * skill, "training/sps": 1000.0})
+        w.commit()
+    if nan_snapshot:
+        # Diverged physics: a snapshot whose qpos is NaN for 10 steps in the middle.
+        snap = simulate(model, name, snapshot_len or episode_len, seed=999)
+        snap["qpos"][20:30] = np.nan
+        w.append_snapshot(**snap, iteration=iterations, env_step=step, complete=True)
         w.commit()
     if close:
         w.close()
