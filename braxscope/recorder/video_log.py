@@ -49,6 +49,7 @@ class VideoLog:
         self.every = int(every)
         self.out_dir = Path(out_dir) if out_dir is not None else default_out_dir(store_path)
         self.width, self.height = int(width), int(height)
+        self.launched: list[int] = []  # iterations whose export process was started
         self.written: list[Path] = []  # videos finished so far, in order
         self.failed: str | None = None  # the one warning, once an export failed
         self._queue: queue.Queue = queue.Queue()
@@ -125,6 +126,7 @@ class VideoLog:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         out = self.out_dir / f"iter_{iteration:04d}.mp4"
         t0 = time.monotonic()
+        self.launched.append(iteration)
         self._proc = subprocess.Popen(self.command(eid, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       stdin=subprocess.DEVNULL)
         try:
