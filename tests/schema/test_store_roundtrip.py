@@ -1,0 +1,190 @@
+"""What is appended is what is read, bit for bit (real Zarr on disk)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import zarr
+
+from braxscope.schema import EpisodeNotFoundError, StoreWriter, open_store
+
+from .conftest import train_block
+
+SLOTS = 3
+
+
+def _write_train(path, model, sizes, *, commit_every=3, nan_rows=()):
+    """Append blocks of the given sizes; returns the concatenated source rows."""
+    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=SLOTS, config={"seed": 1})
+    blocks, step = [], 0
+    for i, k in enumerate(sizes):
+        b = train_block(model, step, k, SLOTS)
+        for r in nan_rows:
+            if step <= r < step + k:
+                b["qpos"][r - step, 1, :3] = [np.nan, np.inf, -np.inf]
+        w.append_train(**b)
+        blocks.append(b)
+        step += k
+        if i % commit_every == commit_every - 1:
+            w.commit()
+    w.close()
+    src = {k: np.concatenate([b[k] for b in blocks]) for k in ("qpos", "qvel", "action", "reward", "done", "env_id", "env_step", "wall_time")}
+    return w, src
+
+
+def test_train_rows_round_trip_bit_for_bit_across_chunk_boundaries(tmp_path, model):
+    rng = np.random.default_rng(0)
+    sizes = [int(x) for x in rng.integers(1, 300, 25)] + [1, 255, 256, 257, 1]  # ~4000 rows, 16 chunks
+    w, src = _write_train(tmp_path / "s.zarr", model, sizes)
+    r = open_store(tmp_path / "s.zarr")
+    n = sum(sizes)
+    assert r.writers()[0].rows["train"] == n
+    got = r.train_rows(w.writer_id, 0, n)
+    for k in ("qpos", "qvel", "action", "reward", "env_id", "env_step", "wall_time"):
+        assert got[k].dtype == np.dtype(got[k].dtype.name) and got[k].tobytes() == src[k].astype(got[k].dtype).tobytes(), k
+    assert np.array_equal(got["done"].astype(bool), src["done"])
+    assert (got["iteration"] == 0).all()
+    # Any Zarr v3 client reads the same bytes (the writer's fast path writes what zarr would).
+    z = zarr.open_array(str(tmp_path / "s.zarr" / "writers" / w.writer_id / "train" / "qpos"), mode="r")
+    assert z.shape == (n, SLOTS, model.nq)  # a clean close trims capacity to the committed rows
+    assert z[:].tobytes() == src["qpos"].tobytes()
+    # Random ranges through frames() of real episodes, across chunk boundaries.
+    eps = [e for e in r.episodes() if e.source == "train"]
+    for ep in rng.choice(eps, 20):
+        lo = int(rng.integers(0, ep.length))
+        hi = int(rng.integers(lo + 1, ep.length + 1))
+        f = r.frames(ep, lo, hi)
+        rows = slice(ep.start + lo, ep.start + hi)
+        assert f.qpos.tobytes() == src["qpos"][rows, ep.slot].tobytes()
+        assert f.action.tobytes() == src["action"][rows, ep.slot].tobytes()
+        assert f.reward.tobytes() == src["reward"][rows, ep.slot].tobytes()
+        assert np.array_equal(f.env_step, src["env_step"][rows])
+
+
+def test_nan_and_inf_in_qpos_are_data_not_unwritten_rows(tmp_path, model):
+    w, src = _write_train(tmp_path / "s.zarr", model, [100, 300, 100], nan_rows=(5, 256, 257, 499))
+    r = open_store(tmp_path / "s.zarr")
+    got = r.train_rows(w.writer_id, 0, 500)["qpos"]
+    assert got.tobytes() == src["qpos"].tobytes()
+    assert np.isnan(got[256, 1, 0]) and np.isposinf(got[256, 1, 1]) and np.isneginf(got[256, 1, 2])
+    ep = next(e for e in r.episodes() if e.slot == 1 and e.start <= 257 < e.start + e.length)
+    f = r.frames(ep)
+    assert np.isnan(f.qpos[257 - ep.start, 0])
+
+
+def test_catalog_cuts_episodes_at_done_with_their_returns(tmp_path, model):
+    w, src = _write_train(tmp_path / "s.zarr", model, [50] * 20)
+    r = open_store(tmp_path / "s.zarr")
+    eps = r.episodes()
+    for slot in range(SLOTS):
+        mine = [e for e in eps if e.slot == slot]
+        done_rows = np.flatnonzero(src["done"][:, slot])
+        # Every done row ends exactly one episode; episodes tile the slot's rows in order.
+        assert [e.start + e.length - 1 for e in mine if e.complete] == list(done_rows)
+        assert mine[0].start == 0 and all(a.start + a.length == b.start for a, b in zip(mine, mine[1:]))
+        assert mine[-1].start + mine[-1].length == 1000 and not mine[-1].complete  # cut by close()
+        for e in mine:
+            assert e.ret == pytest.approx(float(src["reward"][e.start : e.start + e.length, slot].astype(np.float64).sum()), rel=1e-9, abs=1e-9)
+            assert e.env_step == src["env_step"][e.start] and e.env_id == slot
+
+
+def test_snapshots_round_trip_as_catalog_episodes(tmp_path, model):
+    rng = np.random.default_rng(1)
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1)
+    sent = []
+    for it, L in enumerate([10, 250, 7, 300, 1, 256]):
+        d = dict(qpos=rng.normal(size=(L, model.nq)).astype(np.float32), qvel=rng.normal(size=(L, model.nv)).astype(np.float32),
+                 action=rng.normal(size=(L, model.nu)).astype(np.float32), reward=rng.normal(size=L).astype(np.float32),
+                 done=np.arange(L) == L - 1)
+        d["qpos"][0, 0] = np.nan
+        row = w.append_snapshot(**d, iteration=it, env_step=1000 * it, complete=it % 2 == 0)
+        sent.append((row, d))
+        if it % 2:
+            w.commit()
+    w.commit()
+    r = open_store(tmp_path / "s.zarr")
+    for (row, d), it in zip(sent, range(6)):
+        ep = r.get_episode(f"0:{row}")
+        assert (ep.source, ep.iteration, ep.env_step, ep.length, ep.complete) == ("snapshot", it, 1000 * it, len(d["reward"]), it % 2 == 0)
+        f = r.episode(ep.id)
+        for k in ("qpos", "qvel", "action", "reward"):
+            assert getattr(f, k).tobytes() == d[k].tobytes(), k
+        assert np.array_equal(f.done, d["done"]) and (f.iteration == it).all()
+        assert ep.ret == pytest.approx(float(d["reward"].astype(np.float64).sum()))
+    w.close()
+
+
+def test_metrics_with_names_appearing_later_round_trip(tmp_path, model):
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1)
+    expect: dict[str, list[float]] = {}
+    for i in range(300):  # more rows than one chunk, more names than one column chunk (32)
+        names = [f"m{j}" for j in range(min(40, 1 + i // 5))]
+        row = {name: i * 100.0 + j for j, name in enumerate(names)}
+        row["eval/episode_reward"] = np.float32(i) / 3
+        w.append_metrics(i * 10, row, wall_time=1000.0 + i)
+        for name in set(expect) | set(row):
+            expect.setdefault(name, [np.nan] * i).append(float(row[name]) if name in row else np.nan)
+        if i % 7 == 0:
+            w.commit()
+            r = open_store(tmp_path / "s.zarr")
+            assert r.metrics().env_step.shape == (i + 1,)
+    w.close()
+    m = open_store(tmp_path / "s.zarr").metrics()
+    assert m.names[0] == "m0" and len(m.names) == 41 and set(m.names) == set(expect)
+    assert np.array_equal(m.env_step, np.arange(300) * 10) and np.array_equal(m.wall_time, 1000.0 + np.arange(300))
+    for name, vals in expect.items():
+        assert np.array_equal(m.values[name], np.asarray(vals), equal_nan=True), name
+
+
+def test_refresh_shows_new_commits_and_in_progress_episodes(tmp_path, model):
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=2)
+    r = open_store(tmp_path / "s.zarr")
+    assert r.episodes() == [] and not r.refresh()
+    w.append_train(**train_block(model, 0, 30, 2, done_every=1000))
+    assert not r.refresh()  # appended, not committed: invisible
+    w.commit()
+    assert r.refresh()
+    open_eps = r.episodes(in_progress=True)
+    assert [e.id for e in open_eps] == ["0:open-0", "0:open-1"] and open_eps[0].length == 30
+    assert r.frames(r.get_episode("0:open-1")).qpos.shape == (30, model.nq)
+    w.append_train(**train_block(model, 30, 1000, 2, done_every=1000))
+    w.commit()
+    assert r.refresh() and len(r.episodes()) == 2  # both slots hit done at step 999 / 988
+    assert r.get_episode("0") is r.get_episode("0:0")
+    with pytest.raises(EpisodeNotFoundError):
+        r.get_episode("0:99")
+    w.close()
+
+
+def test_resume_continues_exactly_at_the_committed_length(tmp_path, model):
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=2)
+    w.append_train(**train_block(model, 0, 300, 2))
+    w.commit()
+    w.append_train(**train_block(model, 300, 50, 2))  # never committed: lost, as documented
+    wid = w.writer_id
+    (tmp_path / "s.zarr" / "writers" / wid / "writer.lock").unlink()  # the process "died"
+    w2 = StoreWriter.resume(tmp_path / "s.zarr", wid)
+    assert w2.committed_rows["train"] == 300 and w2.epoch == w.epoch + 1
+    w2.append_train(**train_block(model, 300, 100, 2))
+    w2.close()
+    rows = open_store(tmp_path / "s.zarr").train_rows(wid, 0, 400)
+    assert np.array_equal(rows["env_step"], np.arange(400))
+    assert rows["qpos"].tobytes() == train_block(model, 0, 400, 2)["qpos"].tobytes()
+    assert rows["flags"][300] == 1 and rows["flags"].sum() == 1  # the gap after the crash is marked
+
+
+def test_two_writers_in_one_store_get_stable_ordinals(tmp_path, model):
+    a = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1, process_index=0)
+    a.append_train(**train_block(model, 0, 40, 1, done_every=20))
+    a.commit()
+    r = open_store(tmp_path / "s.zarr")
+    first = r.episodes()
+    b = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1, process_index=1)
+    b.append_train(**train_block(model, 0, 60, 1, done_every=20))
+    b.commit()
+    r.refresh()
+    assert r.episodes()[: len(first)] == first
+    assert [w.process_index for w in r.writers()] == [0, 1]
+    assert {e.id.split(":")[0] for e in r.episodes()} == {"0", "1"} and len(r.episodes()) == 5
+    a.close()
+    b.close()
