@@ -633,9 +633,10 @@ class ReplaySession:
         self.catalog = eps
         self._by_id = {e.id: e for e in eps}
         by_key = {episode_key(e): e for e in eps}
-        # An open episode that ended was catalogued under a new id: follow it there.
+        # An open episode that ended was catalogued under a new id ("W:open-S" now names the slot's
+        # next episode): follow the same rows there.
         for i, v in enumerate(self.views):
-            if v not in self._by_id and v in old:
+            if v in old and (v not in self._by_id or episode_key(self._by_id[v]) != episode_key(old[v])):
                 moved = by_key.get(episode_key(old[v]))
                 if moved is not None:
                     self.views[i] = moved.id

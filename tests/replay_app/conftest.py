@@ -66,7 +66,7 @@ def _free_display() -> int:
 
 @pytest.fixture(scope="session")
 def xvfb():
-    """A virtual display for the GUI tests; sets DISPLAY for this process and its children."""
+    """A virtual display (its DISPLAY string) for GUI child processes."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
     n = _free_display()
@@ -77,13 +77,8 @@ def xvfb():
         if proc.poll() is not None or time.time() > deadline:
             pytest.skip("Xvfb did not start")
         time.sleep(0.05)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{n}"
+    # Not exported to this process: GUI code runs only in child processes given DISPLAY.
     yield f":{n}"
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
     proc.terminate()
     proc.wait(timeout=10)
 

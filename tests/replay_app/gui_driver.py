@@ -1,0 +1,174 @@
+"""Drives the real app (DearPyGui under Xvfb, real renderer, real store) through a scenario and
+records what the window showed: screenshots plus a JSON of measurements. Runs in its own process
+(``python -m tests.replay_app.gui_driver STORE OUTDIR``): DearPyGui's GL context must never share a
+thread with the MuJoCo renderers other tests create in the pytest process (FIELD-NOTES).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import braxscope  # noqa: F401  (MUJOCO_GL before mujoco)
+import dearpygui.dearpygui as dpg
+import numpy as np
+from PIL import Image
+
+from braxscope.replay_app.app import ReplayApp
+from braxscope.replay_app.render_thread import RenderWorker
+from braxscope.replay_app.session import ReplaySession
+from braxscope.schema.reader import open_store
+
+
+def pump(app, seconds: float = 0.0, until=None, timeout: float = 20.0) -> bool:
+    t_end = time.perf_counter() + (seconds if until is None else timeout)
+    while time.perf_counter() < t_end:
+        app.frame()
+        if until is not None and until():
+            return True
+        time.sleep(0.005)
+    return until is None
+
+
+def settle(app) -> bool:
+    """Until the frame on screen is the one for the session's current state, all loaded."""
+    s = app.s
+
+    def done():
+        with s._lock:
+            want = (tuple(s.views), tuple(s.frame_of(i) for i in range(len(s.views))))
+        st = app.shown_state
+        return (st is not None and (tuple(st[0]), tuple(st[1])) == want and not s.loading
+                and all(q is not None for q in st[2]))
+    ok = pump(app, until=done)
+    pump(app, 0.05)
+    return ok
+
+
+def region(img: np.ndarray, item) -> np.ndarray:
+    (x0, y0), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
+    return img[int(y0):int(y0 + h), int(x0):int(x0 + w)]
+
+
+class Recorder:
+    def __init__(self, app, out: Path):
+        self.app, self.out, self.results = app, out, {}
+
+    def shot(self, name: str) -> np.ndarray:
+        path = self.app.screenshot(self.out / f"{name}.png")
+        return np.asarray(Image.open(path).convert("RGB")).astype(np.int16)
+
+    def regions(self, name: str, items=("viewport", "p_reward", "p_action", "p_train")) -> dict:
+        img = self.shot(name)
+        return {i: region(img, i) for i in items}
+
+
+def colours(a: np.ndarray) -> int:
+    return len({tuple(c) for c in a.reshape(-1, 3)[::7]})
+
+
+def main(store: str, out: str) -> None:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    reader = open_store(store)
+    s = ReplaySession(reader)
+    s.select("0:0")
+    s.poll_store()
+    worker = RenderWorker(reader.model(), 480, 360)
+    app = ReplayApp(s, worker, width=480, height=360)
+    rec = Recorder(app, out)
+    R = rec.results
+    try:
+        # open: a frame, plots and the browser are drawn
+        R["settled_open"] = settle(app)
+        g = rec.regions("app_single")
+        R["open"] = {"viewport_std": float(g["viewport"].std()), "viewport_h": g["viewport"].shape[0],
+                     **{f"{p}_colours": colours(g[p]) for p in ("p_reward", "p_action", "p_train")},
+                     "first_frame_s": app.stats.first_frame_s,
+                     "table_rows": len(dpg.get_item_children("catalog", 1))}
+
+        # play: the clock moves the cursor and new frames are shown
+        s.home()
+        settle(app)
+        shown0 = app.stats.frames_shown
+        s.set_speed(4)
+        s.play()
+        pump(app, until=lambda: app.stats.frames_shown - shown0 >= 4 and s.cursor > 20)
+        s.pause()
+        R["play"] = {"cursor": s.cursor, "frames_shown": app.stats.frames_shown - shown0,
+                     "shown_frame": app.shown_state[1][0]}
+
+        # scrub: moving the scrubber changes the viewport
+        s.seek(5)
+        settle(app)
+        a = rec.regions("scrub_a")["viewport"]
+        app._on_scrub(app.scrub, 70)
+        R["scrub_cursor"] = s.cursor
+        settle(app)
+        b = rec.regions("scrub_b")["viewport"]
+        R["scrub_diff"] = float(np.abs(a - b).mean())
+
+        # switch episodes from the browser: the session, viewport and plots change
+        s.seek(30)
+        settle(app)
+        a = rec.regions("switch_a")
+        app._on_select(None, True, "0:7")
+        settle(app)
+        b = rec.regions("switch_b")
+        R["switch"] = {"views": s.views, "cursor": s.cursor,
+                       "plot_diff": float(np.abs(a["p_reward"] - b["p_reward"]).mean()),
+                       "action_diff": float(np.abs(a["p_action"] - b["p_action"]).mean())}
+
+        # overlays: the text box on the viewport goes away when they are all off
+        s.seek(10)
+        settle(app)
+        on = rec.regions("overlays_on")["viewport"][:90, :200]
+        for name, box in app.ov_boxes.items():
+            app._on_overlay(box, False, name)
+        s.seek(11)
+        settle(app)
+        off = rec.regions("overlays_off")["viewport"][:90, :200]
+        R["overlay_diff"] = float(np.abs(on - off).mean())
+        for name, box in app.ov_boxes.items():
+            app._on_overlay(box, True, name)
+
+        # a snapshot with NaN qpos: the renderer's invalid frame
+        nan_ep = max((e for e in s.catalog if e.source == "snapshot"), key=lambda e: e.iteration)
+        s.select(nan_ep.id)
+        settle(app)
+        s.seek(25)
+        settle(app)
+        v = rec.regions("nan_frame")["viewport"]
+        corner = v[-40:, -40:].reshape(-1, 3)
+        R["nan_invalid_fraction"] = float((np.abs(corner - np.array([90, 20, 20])).max(axis=1) <= 2).mean())
+
+        # compare: 2 and 4 viewports in a grid, differing when the episodes differ
+        s.set_compare(["0:0", "0:6"])
+        s.seek(60)
+        settle(app)
+        v = rec.regions("compare_2")["viewport"]
+        h, w = v.shape[:2]
+        left, right = v[:, : w // 2], v[:, w // 2:]
+        R["compare2"] = {"std": [float(left.std()), float(right.std())], "diff": float(np.abs(left - right).mean())}
+        s.set_compare(["0:0", "0:3", "0:6", "0:7"])
+        settle(app)
+        g = rec.regions("compare_4")
+        v = g["viewport"]
+        cells = [v[: h // 2, : w // 2], v[: h // 2, w // 2:], v[h // 2:, : w // 2], v[h // 2:, w // 2:]]
+        R["compare4"] = {"std": [float(c.std()) for c in cells], "diff": float(np.abs(cells[0] - cells[3]).mean()),
+                         "reward_colours": colours(g["p_reward"])}
+
+        # recording toggle: the only write, only on request
+        control = Path(store) / "control.json"
+        R["control_before"] = control.exists()
+        app._toggle_recording()
+        R["control_after"] = json.loads(control.read_text()) if control.exists() else None
+    finally:
+        (out / "results.json").write_text(json.dumps(R, indent=1))
+        app.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
