@@ -81,6 +81,10 @@ def describe(reader: StoreReader) -> dict:
                     metrics["last"][name] = float(v[finite[-1]])
     except BraxscopeError as e:
         problems.append(f"metrics unreadable: {e}")
+    try:
+        reader.model()
+    except BraxscopeError as e:
+        problems.append(f"model: {e}")
     episodes = [_episode_row(ep) for ep in reader.episodes(in_progress=True)]
     return {"path": str(reader.path), "run": run, "writers": writers, "metrics": metrics, "episodes": episodes,
             "problems": problems}

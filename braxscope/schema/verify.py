@@ -71,7 +71,7 @@ def _json(path: Path) -> tuple[dict | None, str | None]:
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
-        return None, f"zarr.json is not valid JSON ({e.__class__.__name__} at byte {getattr(e, 'pos', '?')})"
+        return None, f"zarr.json is not valid JSON ({e.__class__.__name__} at byte {getattr(e, 'pos', getattr(e, 'start', '?'))})"
     if not isinstance(doc, dict):
         return None, "zarr.json is not a JSON object"
     return doc, None
@@ -309,9 +309,7 @@ def _sz(p: Path, key: str):
         return "?"
 
 
-def _short(e: BaseException) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-    return text[:160]
+from .reader import _short  # noqa: E402  (one wording for decode errors in reader and verify)
 
 
 __all__ = ["verify", "Report", "Finding", "DAMAGE", "INFO"]
