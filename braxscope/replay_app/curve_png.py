@@ -32,10 +32,13 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     raw = (hi - lo) / n
     mag = 10 ** np.floor(np.log10(raw))
     step = min((s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw), default=raw)
-    return np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step)
+    # Ticks enclose the data: the first at or below lo, the last at or above hi.
+    first, last = np.floor(lo / step) * step, np.ceil(hi / step) * step
+    return first + step * np.arange(int(round((last - first) / step)) + 1)
 
 
 def _fmt(v: float) -> str:
+    v = 0.0 if abs(v) < 1e-9 else v  # no "-0"
     if abs(v) >= 1e6:
         return f"{v / 1e6:g}M"
     if abs(v) >= 1e3:
