@@ -163,9 +163,13 @@ class ChunkedColumn:
             chunk[written % C :] = self.fill
             self._tail = (c, chunk)
 
-    def encode_rows(self, n: int, data: np.ndarray) -> list[tuple[Path, np.ndarray, "ChunkedColumn"]]:
-        """The chunk files for rows ``[n, n+len(data))`` as (path, chunk, column); the caller
-        encodes and writes them with :func:`write_files` before the next call."""
+    def encode_rows(self, n: int, data: np.ndarray, published: int) -> list[tuple[Path, np.ndarray, "ChunkedColumn", bool]]:
+        """The chunk files for rows ``[n, n+len(data))`` as (path, chunk, column, atomic); the
+        caller encodes and writes them with :func:`write_files` before the next call.
+
+        ``published`` is the committed row count readers know. A chunk that holds none of those
+        rows is read by no one until the next commit names it, so it is written in place (one
+        rename less per chunk); a chunk holding published rows is replaced atomically."""
         k = int(data.shape[0])
         if k == 0 or self.empty:
             return []
@@ -187,7 +191,7 @@ class ChunkedColumn:
                     chunk = self._new_chunk()  # append-only: nothing of ours is in it yet
                 chunk[a - c * C : b - c * C] = data[a - n : b - n]
                 self._tail = (c, chunk) if b < (c + 1) * C else None
-            out.append((self.chunk_path(c), chunk, self))
+            out.append((self.chunk_path(c), chunk, self, c * C < published))
         return out
 
     def encode(self, chunk: np.ndarray) -> bytes:
@@ -217,11 +221,21 @@ class ChunkedColumn:
         self.capacity = int(rows)
 
 
-def _encode_and_write(path: Path, chunk: np.ndarray, col: ChunkedColumn) -> None:
-    _atomic_write(path, col.encode(chunk))
+def _write_in_place(path: Path, data: bytes) -> None:
+    try:
+        f = open(path, "wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "wb")
+    with f:
+        f.write(data)
 
 
-def write_files(files: list[tuple[Path, np.ndarray, ChunkedColumn]], pool=None) -> None:
+def _encode_and_write(path: Path, chunk: np.ndarray, col: ChunkedColumn, atomic: bool = True) -> None:
+    (_atomic_write if atomic else _write_in_place)(path, col.encode(chunk))
+
+
+def write_files(files: list[tuple], pool=None) -> None:
     """Encode and write chunks, in parallel when given a thread pool (Blosc, CRC32C and file I/O
     release the GIL)."""
     if pool is None or len(files) < 2:

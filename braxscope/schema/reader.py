@@ -36,6 +36,10 @@ from .model_blob import model_from_bytes, sha256
 # A committed row may lag on a network filesystem; retry this long before calling it missing.
 _VISIBILITY_RETRY_S = 2.0
 
+# How often a tailing reader (the viewer's live mode) should call ``refresh()``. A refresh that
+# finds nothing new costs one small JSON read per writer (about 0.1 ms locally).
+POLL_INTERVAL_S = 0.2
+
 
 @dataclass(frozen=True)
 class RunInfo:

@@ -153,7 +153,7 @@ class _Stream:
             if col.capacity < n + k:
                 col.set_capacity(capacity)
             data = self.pending[c.name][0] if len(self.pending[c.name]) == 1 else np.concatenate(self.pending[c.name], axis=0)
-            (last if c is self._order[-1] else files).extend(col.encode_rows(n, data))
+            (last if c is self._order[-1] else files).extend(col.encode_rows(n, data, self.committed))
             self.pending[c.name] = []
         write_files(files, pool)
         write_files(last, pool)
