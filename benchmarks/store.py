@@ -95,7 +95,7 @@ def du(path: Path) -> int:
 
 
 def pct(xs, q) -> float:
-    return float(np.percentile(np.asarray(xs), q))
+    return float(np.percentile(np.asarray(xs), q)) if xs else float("nan")
 
 
 # ------------------------------------------------------------------------ writers
@@ -329,7 +329,7 @@ def main() -> int:
     res["npz"]["tail"] = None
 
     def ms(xs, q):
-        return f"{pct(xs, q) * 1e3:.2f}" if xs else "n/a"
+        return f"{pct(xs, q) * 1e3:.2f}" if xs else "n/a (no samples)"
 
     lines = [
         ("bytes on disk (MB)", lambda r: f"{r['bytes'] / 1e6:.1f}", lambda a, b: a["bytes"] / b["bytes"]),

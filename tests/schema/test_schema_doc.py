@@ -1,0 +1,93 @@
+"""SCHEMA.md documents layout v1 exactly: its tables are checked against a store on disk."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from braxscope.schema import StoreWriter, write_control
+
+from .conftest import train_block
+
+DOC = (Path(__file__).resolve().parents[2] / "braxscope" / "schema" / "SCHEMA.md").read_text()
+E = 3
+
+
+def _section(title: str) -> str:
+    start = DOC.index(title)
+    nxt = DOC.find("\n## ", start + 1)
+    return DOC[start: nxt if nxt > 0 else None]
+
+
+def _table_keys(section: str) -> list[str]:
+    """Every backticked name in the first cell of each table row (a cell may list several)."""
+    return [k for cell in re.findall(r"^\| (`[^|]+`) \|", section, flags=re.M) for k in re.findall(r"`([^`]+)`", cell)]
+
+
+def _write_store(path, model):
+    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=E, config={"lr": 3e-4})
+    w.append_train(**train_block(model, 0, 600, E))
+    w.append_snapshot(qpos=np.zeros((5, model.nq)), qvel=np.zeros((5, model.nv)), action=np.zeros((5, model.nu)),
+                      reward=np.ones(5), done=np.arange(5) == 4, iteration=0, env_step=0, complete=True)
+    w.append_metrics(0, {"reward": 1.0})
+    w.commit()
+    write_control(path, recording=False)
+    return w
+
+
+def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, model):
+    w = _write_store(tmp_path / "s.zarr", model)
+    wdir = tmp_path / "s.zarr" / "writers" / w.writer_id
+    sizes = {"nq": model.nq, "nv": model.nv, "nu": model.nu, "E": E, "1": 1, "256": 256, "32": 32}
+    rows = re.findall(r"^\| `([a-z_/]+)` \| (\w+) \| \[([^\]]*)\] \| \[([^\]]*)\] \| (\S+) \|$", DOC, flags=re.M)
+    documented = set()
+    for name, dtype, shape, chunks, fill in rows:
+        meta_path = tmp_path / "s.zarr" / "model" / "zarr.json" if name == "model" else wdir / name / "zarr.json"
+        meta = json.loads(meta_path.read_text())
+        documented.add(name)
+        assert meta["data_type"] == dtype, name
+        want_shape = [s.strip() for s in shape.split(",")]
+        assert len(meta["shape"]) == len(want_shape), name
+        for got, want in zip(meta["shape"][1:], want_shape[1:]):
+            if want != "M":
+                assert got == sizes[want], (name, meta["shape"])
+        want_chunks = [c.strip() for c in chunks.split(",")]
+        for got, want in zip(meta["chunk_grid"]["configuration"]["chunk_shape"], want_chunks):
+            if want != "B":
+                assert got == max(1, sizes[want]), (name, meta["chunk_grid"])
+        fv = meta["fill_value"]
+        assert (fv == "NaN" and fill == "NaN") or (fv != "NaN" and float(fv) == float(fill)), (name, fv)
+        assert [c["name"] for c in meta["codecs"]] == ["bytes", "blosc", "crc32c"], name
+        blosc = meta["codecs"][1]["configuration"]
+        assert (blosc["cname"], blosc["clevel"], blosc["shuffle"]) == ("lz4", 5, "shuffle")
+    on_disk = {str(p.parent.relative_to(wdir)) for p in wdir.rglob("zarr.json") if json.loads(p.read_text())["node_type"] == "array"}
+    assert on_disk | {"model"} == documented
+    # Capacity grows in whole chunks ahead of the data; a clean close trims it to the rows.
+    qpos = json.loads((wdir / "train" / "qpos" / "zarr.json").read_text())
+    assert qpos["shape"][0] % 256 == 0 and qpos["shape"][0] >= 600
+    w.close()
+    assert json.loads((wdir / "train" / "qpos" / "zarr.json").read_text())["shape"][0] == 600
+
+
+def test_documented_attributes_lock_and_control_file_match_the_store(tmp_path, model):
+    path = tmp_path / "s.zarr"
+    w = _write_store(path, model)
+    root = json.loads((path / "zarr.json").read_text())["attributes"]["braxscope"]
+    assert set(root) == set(_table_keys(_section("## Root attributes")))
+    attrs = json.loads((path / "writers" / w.writer_id / "zarr.json").read_text())["attributes"]
+    section = _section("## Writer group attributes")
+    static_keys, commit_keys = section.split("`attributes.braxscope_commit`")
+    assert set(attrs["braxscope_writer"]) == set(_table_keys(static_keys))
+    assert set(attrs["braxscope_commit"]) == set(_table_keys(commit_keys))
+    assert set(attrs["braxscope_commit"]["rows"]) == {"train", "snapshots", "catalog", "metrics"}
+    assert re.fullmatch(r"p0-\d{8}T\d{6}-[0-9a-f]{4}", w.writer_id)
+    lock = json.loads((path / "writers" / w.writer_id / "writer.lock").read_text())
+    assert set(lock) == {"pid", "host", "epoch", "acquired"} and '{"pid": int, "host": str, "epoch": int, "acquired": float}' in DOC
+    control = json.loads((path / "control.json").read_text())
+    assert set(control) == {"recording", "track", "updated"} and control["recording"] is False
+    assert math.isfinite(root["dt"]) and root["schema_version"] == 1 and "this document is version **1**" in DOC
+    w.close()
