@@ -127,8 +127,11 @@ class VideoLog:
         out = self.out_dir / f"iter_{iteration:04d}.mp4"
         t0 = time.monotonic()
         self.launched.append(iteration)
+        # close_fds=False lets CPython start the child with posix_spawn instead of fork(): forking
+        # a process that runs JAX's threads is what JAX warns about (possible deadlock). Python's
+        # own descriptors are non-inheritable anyway (PEP 446), so the child gets only the pipes.
         self._proc = subprocess.Popen(self.command(eid, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                      stdin=subprocess.DEVNULL)
+                                      stdin=subprocess.DEVNULL, close_fds=False)
         try:
             os.setpriority(os.PRIO_PROCESS, self._proc.pid, _NICE)
         except (AttributeError, OSError):

@@ -79,6 +79,7 @@ class WriterThread(threading.Thread):
         self._dirty = False
         self._uncommitted_snapshots: list[int] = []
         self._state = "recording"
+        self._uncommitted_rows = 0
 
     # ------------------------------------------------------------ loop
 
@@ -107,7 +108,15 @@ class WriterThread(threading.Thread):
                     last_commit = now
                 else:
                     last_commit = now  # failed: do not retry every iteration
-        self._guarded(self._finish)
+        if not self._guarded(self._finish):
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        # Storage failed: say no writer is attached any more (best effort; the store may be gone).
+        try:
+            (self.writer.path / "writers" / self.writer.writer_id / "writer.lock").unlink()
+        except OSError:
+            pass
 
     def _guarded(self, fn, *args) -> bool:
         """Run a storage operation; the first error stops recording, with one logged line."""
@@ -207,8 +216,7 @@ class WriterThread(threading.Thread):
         self.writer.append_train(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
                                  env_step=env_step, iteration=iteration.astype(np.int32),
                                  wall_time=min(b.wall_time for b in group.values()), devices=devices)
-        with self.shared.lock:
-            self.shared.stats.rows_recorded += int((env_id >= 0).sum())
+        self._uncommitted_rows += int((env_id >= 0).sum())
         self._dirty = True
 
     # ------------------------------------------------------------ control, state, commit
@@ -240,6 +248,8 @@ class WriterThread(threading.Thread):
         self._dirty = False
         with self.shared.lock:
             self.shared.stats.commits += 1
+            self.shared.stats.rows_recorded += self._uncommitted_rows
+        self._uncommitted_rows = 0
         if self._uncommitted_snapshots:
             done, self._uncommitted_snapshots = self._uncommitted_snapshots, []
             if self.video is not None:

@@ -1,0 +1,168 @@
+"""What recording costs brax PPO training: env-steps/s of the training phase, side by side.
+
+For each env, the same ppo.train config and seed runs as four variants, alternated
+(none, record, record+snapshots, naive, none, record, ...), at least 3 rounds:
+
+- ``none``: no recording (brax's own wrapper chain);
+- ``record``: braxscope.Recorder tracking 4 envs every step, snapshots off;
+- ``record+snapshots``: the same with policy snapshots at their default settings (one episode
+  per policy_params_fn call), and the snapshot time per iteration;
+- ``naive tap``: one ``jax.debug.callback`` per env step carrying the same 4 envs (the baseline).
+
+Training phase = from the first progress_fn call after epoch 1 (so compilation is excluded) to
+the last one; env steps over that window / its wall time. Evals are off (run_evals=False) so the
+window holds training epochs and policy_params_fn calls only. Prints medians and ratios.
+
+    MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py            # inverted_pendulum and ant
+    MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py --quick    # inverted_pendulum only, shorter
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from brax import envs
+from brax.envs.wrappers import training as brax_training
+from brax.training.agents.ppo import train as ppo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import braxscope  # noqa: E402
+
+# ant on 'generalized' runs at a few thousand env steps/s on a 2-core CPU: too slow for repeated
+# runs; 'spring' is the fastest CPU backend for ant (field notes) and exercises the same code.
+CONFIGS = {
+    "inverted_pendulum": dict(
+        backend="generalized",
+        ppo=dict(num_envs=128, batch_size=256, num_minibatches=8, unroll_length=10, num_updates_per_batch=2,
+                 episode_length=1000, learning_rate=1e-3, reward_scaling=10.0, normalize_observations=True),
+        steps_per_epoch=4 * 256 * 10 * 8, epochs=4,
+    ),
+    "ant": dict(
+        backend="spring",
+        ppo=dict(num_envs=128, batch_size=128, num_minibatches=8, unroll_length=5, num_updates_per_batch=2,
+                 episode_length=1000, learning_rate=3e-4, reward_scaling=10.0, normalize_observations=True),
+        steps_per_epoch=4 * 128 * 5 * 8, epochs=4,
+    ),
+}
+VARIANTS = ("none", "record", "record+snapshots", "naive tap")
+
+
+class NaiveTap(brax_training.Wrapper):
+    """One jax.debug.callback per env step with the first 4 envs' q, action and reward."""
+
+    def __init__(self, env, sink):
+        super().__init__(env)
+        self.sink = sink
+
+    def step(self, state, action):
+        n = self.env.step(state, action)
+        q = n.pipeline_state.q[:4]
+
+        def host(q, a, r):
+            self.sink.append((np.array(q), np.array(a), np.array(r)))
+
+        jax.debug.callback(host, q, action[:4], n.reward[:4])
+        return n
+
+
+def naive_wrap(sink):
+    def wrap(env, episode_length=1000, action_repeat=1, randomization_fn=None, _calls=[0]):
+        _calls[0] += 1
+        inner = brax_training.VmapWrapper(env)
+        inner = brax_training.EpisodeWrapper(inner, episode_length, action_repeat)
+        if _calls[0] == 1:  # the training env only (the eval env is wrapped second)
+            inner = NaiveTap(inner, sink)
+        return brax_training.AutoResetWrapper(inner)
+    return wrap
+
+
+def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp: Path) -> dict:
+    env = envs.get_environment(env_name, backend=cfg["backend"])
+    marks: list[tuple[int, float]] = []
+    progress = lambda step, metrics: marks.append((int(step), time.perf_counter()))
+    kwargs = dict(cfg["ppo"], num_timesteps=cfg["steps_per_epoch"] * epochs, num_evals=epochs + 1, run_evals=False,
+                  seed=seed)
+    rec = None
+    sink: list = []
+    if variant == "none":
+        hooks = {"progress_fn": progress}
+    elif variant == "naive tap":
+        hooks = {"progress_fn": progress, "wrap_env_fn": naive_wrap(sink)}
+    else:
+        store = tmp / f"{env_name}-{variant}-{time.time_ns()}.zarr"
+        rec = braxscope.Recorder(store, env, track=[0, 1, 2, 3], snapshots=(variant == "record+snapshots"))
+        hooks = rec.ppo_hooks(progress_fn=progress)
+    t0 = time.perf_counter()
+    ppo.train(environment=env, **kwargs, **hooks)
+    total = time.perf_counter() - t0
+    out = {"total_s": total}
+    if rec is not None:
+        rec.close()
+        s = rec.stats
+        out.update(rows=s.rows_recorded, dropped=s.rows_dropped, callbacks=s.callbacks,
+                   snapshot_s=s.snapshot_seconds[1:])  # the first includes its compilation
+        shutil.rmtree(rec.path, ignore_errors=True)
+    if variant == "naive tap":
+        out["callbacks"] = len(sink)
+    # marks: step 0 (before training), then one per epoch. Window: end of epoch 1 .. last epoch.
+    (s1, t1), (sn, tn) = marks[1], marks[-1]
+    out["sps"] = (sn - s1) / (tn - t1)
+    out["window_s"] = tn - t1
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="inverted_pendulum only, 3 epochs per run")
+    p.add_argument("--rounds", type=int, default=3, help="alternated rounds (pairs) per variant (>= 3)")
+    p.add_argument("--envs", default=None, help="comma-separated subset of: " + ",".join(CONFIGS))
+    args = p.parse_args(argv)
+    logging.getLogger("braxscope").setLevel(logging.ERROR)
+    names = args.envs.split(",") if args.envs else (["inverted_pendulum"] if args.quick else list(CONFIGS))
+    rounds = max(3, args.rounds)
+    tmp = Path(tempfile.mkdtemp(prefix="braxscope-bench-"))
+    print(f"device: {jax.devices()[0].platform} x{jax.local_device_count()}, jax {jax.__version__}; rounds {rounds}")
+    results = {}
+    try:
+        for name in names:
+            cfg = CONFIGS[name]
+            epochs = 3 if args.quick else cfg["epochs"]
+            for r in range(rounds):
+                for v in VARIANTS:
+                    o = run_once(name, cfg, v, epochs, seed=0, tmp=tmp)
+                    results.setdefault((name, v), []).append(o)
+                    print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s "
+                          f"(window {o['window_s']:.1f} s, run {o['total_s']:.0f} s)", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print(f"{'env (backend)':28s} {'variant':17s} {'median steps/s':>14s} {'ratio':>7s} {'cost':>7s} "
+          f"{'callbacks/run':>13s} {'rows/run':>9s} {'dropped':>7s} {'snapshot s/iter':>15s}")
+    for name in names:
+        base = statistics.median(o["sps"] for o in results[(name, "none")])
+        for v in VARIANTS:
+            runs = results[(name, v)]
+            med = statistics.median(o["sps"] for o in runs)
+            snap = [s for o in runs for s in o.get("snapshot_s", [])]
+            print(f"{name + ' (' + CONFIGS[name]['backend'] + ')':28s} {v:17s} {med:14.0f} {med / base:7.3f} "
+                  f"{(1 - med / base) * 100:6.1f}% "
+                  f"{statistics.median(o.get('callbacks', 0) for o in runs):13.0f} "
+                  f"{statistics.median(o.get('rows', 0) for o in runs):9.0f} "
+                  f"{sum(o.get('dropped', 0) for o in runs):7d} "
+                  f"{(statistics.median(snap) if snap else float('nan')):15.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
