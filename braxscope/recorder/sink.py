@@ -59,7 +59,8 @@ class Shared:
         self.queue: queue.Queue = queue.Queue()
         self.queue_rows = int(queue_rows)
         self.queued_rows = 0
-        self.dropped_since_emit = 0
+        # (global count, env-rows) of dropped blocks, so the writer marks each gap where it was.
+        self.drops: list[tuple[int, int]] = []
         self.recording = True
         self.failed = False
         self.slots = slots
@@ -75,6 +76,19 @@ class Shared:
         tr = np.asarray(list(track), np.int32)[: self.slots]
         t[: tr.size] = tr
         self.track = t
+
+    def add_drop(self, count: int, rows: int) -> None:
+        """Lock held. Bounded: a long outage merges old entries (their rows still add up)."""
+        self.drops.append((count, rows))
+        if len(self.drops) > 1024:
+            (c0, r0), (c1, r1) = self.drops[0], self.drops[1]
+            self.drops[:2] = [(c1, r0 + r1)]
+
+    def take_drops(self, before_count: int) -> int:
+        """Lock held. Env-rows dropped before ``before_count``, removed from the list."""
+        n = sum(r for c, r in self.drops if c < before_count)
+        self.drops = [(c, r) for c, r in self.drops if c >= before_count]
+        return n
 
     @property
     def active(self) -> bool:
@@ -103,7 +117,7 @@ class Shared:
                 rows = k * e
                 if self.queued_rows + rows > self.queue_rows:
                     self.stats.rows_dropped += rows
-                    self.dropped_since_emit += rows
+                    self.add_drop(g, rows)
                     block = None
                 else:
                     self.queued_rows += rows

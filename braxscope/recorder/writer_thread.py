@@ -171,7 +171,7 @@ class WriterThread(threading.Thread):
         lost = sum(b.rows for b in group.values())
         with self.shared.lock:
             self.shared.stats.rows_dropped += lost
-            self.shared.dropped_since_emit += lost
+            self.shared.add_drop(count, lost)
 
     def _emit(self, count: int, group: dict[int, TrainBlock]) -> None:
         lay = self.layout
@@ -205,12 +205,10 @@ class WriterThread(threading.Thread):
         # Rows between policy_params_fn calls n and n+1 come from the policy of snapshot n.
         iteration = np.maximum(np.searchsorted(np.asarray(self.param_steps, np.int64), env_step, side="left") - 1, 0)
         with self.shared.lock:
-            dropped = self.shared.dropped_since_emit
-            self.shared.dropped_since_emit = 0
-        if self._last_emitted is not None and count - K != self._last_emitted:
-            # Rows are missing (dropped under back-pressure, or the recorder was paused).
-            self.writer.mark_gap(dropped)
-        elif dropped:
+            dropped = self.shared.take_drops(count)
+        if dropped or (self._last_emitted is not None and count - K != self._last_emitted):
+            # Rows are missing before this block: dropped under back-pressure (counted), or the
+            # recorder was paused (not counted as dropped).
             self.writer.mark_gap(dropped)
         self._last_emitted = count
         self.writer.append_train(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
