@@ -151,6 +151,7 @@ class _Writer:
         self.arrays: dict[tuple[str, str], zarr.Array] = {}
         self.columns: dict[tuple[str, str], ChunkedColumn | None] = {}
         self.catalog: dict[str, np.ndarray] = {c.name: np.empty(0, c.dtype) for c in layout.CATALOG_COLUMNS}
+        self.catalog_buf: dict[str, np.ndarray] = {}  # growable storage behind ``catalog``
         self.catalog_rows = 0  # catalog rows loaded (good ones and damaged placeholders)
         self.catalog_bad: list[tuple[int, int, str]] = []  # (lo, hi, reason) of catalog rows unreadable
         self.episode_list: list[EpisodeInfo] = []  # EpisodeInfo of every good catalog row, built once
@@ -334,14 +335,38 @@ class StoreReader:
             lo = hi
 
     def _append_catalog(self, w: _Writer, block: dict, lo: int, hi: int) -> None:
+        # Growable buffers (capacity doubles), so tailing a catalog of n rows costs O(new rows)
+        # per refresh, not O(n).
         for k, v in block.items():
-            w.catalog[k] = np.concatenate([w.catalog[k], v]) if w.catalog_rows else v
+            buf = w.catalog_buf.get(k)
+            if buf is None or buf.shape[0] < hi:
+                grown = np.empty(max(hi, 2 * (0 if buf is None else buf.shape[0]), 1024), v.dtype)
+                if buf is not None:
+                    grown[:lo] = buf[:lo]
+                w.catalog_buf[k] = buf = grown
+            buf[lo:hi] = v
+            w.catalog[k] = buf[:hi]
         w.catalog_rows = hi
-        for r in range(lo, hi):
-            ep = self._episode_info(w, r)
-            if ep is not None:
-                w.episode_list.append(ep)
-                w.episode_index[r] = ep
+        # Built from Python lists in one pass, filling each frozen dataclass's __dict__ directly:
+        # its __init__ (object.__setattr__ per field) is most of the cost of opening a store with
+        # tens of thousands of episodes.
+        cols = {k: v.tolist() for k, v in block.items()}
+        names = layout.SOURCE_NAMES
+        new = object.__new__
+        for r, start, length, source, slot, env_id, device, iteration, env_step, ret, complete, wall in zip(
+            range(lo, hi), cols["start"], cols["length"], cols["source"], cols["slot"], cols["env_id"], cols["device"],
+            cols["iteration"], cols["env_step"], cols["return"], cols["complete"], cols["wall_time"],
+        ):
+            if start < 0:
+                continue  # a damaged catalog chunk's placeholder
+            ep = new(EpisodeInfo)
+            ep.__dict__.update(
+                id=f"{w.ordinal}:{r}", writer=w.id, source=names.get(source, "unknown"), slot=slot, env_id=env_id,
+                device=device, iteration=iteration, env_step=env_step, start=start, length=length, ret=ret,
+                complete=bool(complete), wall_time=wall, in_progress=False,
+            )
+            w.episode_list.append(ep)
+            w.episode_index[r] = ep
 
     def _episode_info(self, w: _Writer, r: int) -> EpisodeInfo | None:
         cat = w.catalog
