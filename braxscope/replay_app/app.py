@@ -259,6 +259,10 @@ class ReplayApp:
                 self.ax = dpg.add_plot_axis(dpg.mvXAxis, label="step")
                 self.ay = dpg.add_plot_axis(dpg.mvYAxis, label="action")
                 self.cur_a = dpg.add_drag_line(color=(255, 255, 255, 200), thickness=1.5, callback=self._on_drag_line)
+            with dpg.theme() as thin:
+                with dpg.theme_component(dpg.mvPlot):
+                    dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, 1.0, category=dpg.mvThemeCat_Plots)
+            dpg.bind_item_theme("p_action", thin)  # many actuators: thin lines stay readable
             for plot in ("p_reward", "p_action"):
                 with dpg.item_handler_registry() as reg:
                     dpg.add_item_clicked_handler(button=dpg.mvMouseButton_Left, callback=self._on_plot_click)
@@ -400,7 +404,11 @@ class ReplayApp:
         s.tick()
         if s.views and s.loading:
             self._poke.set()
-        self._request_render()
+        if self._request_render() and not s.playing:
+            # A scrub, step or switch: wait a moment for its frame, so this GUI frame already
+            # shows it (drawing the window first would add a whole GUI frame to the latency).
+            # Not while playing: then rendering and drawing overlap.
+            self.worker.frame_ready.wait(0.15)
         f = self.worker.take()
         if f is not None:
             dpg.set_value(self.tex, f.image.reshape(-1))
@@ -421,8 +429,21 @@ class ReplayApp:
         dpg.render_dearpygui_frame()
         self.stats.gui_frames += 1
 
-    def run(self, exit_after_s: float | None = None, screenshot: str | None = None) -> None:
+    def pace(self, t0: float) -> None:
+        """Wait after a GUI frame: until a new rendered frame is ready (drawn at once, at most
+        ``fps`` times a second), else about 20 times a second for input. Drawing the window is not
+        free on software GL, so frames are not drawn while the renderer has nothing new."""
         period = 1.0 / self.fps
+        interacting = dpg.is_mouse_button_down(dpg.mvMouseButton_Left) or dpg.is_mouse_button_down(dpg.mvMouseButton_Right)
+        idle = period if interacting else max(period, 0.05)
+        remaining = idle - (time.perf_counter() - t0)
+        if remaining > 0:
+            self.worker.frame_ready.wait(remaining)
+        rest = period - (time.perf_counter() - t0)
+        if rest > 0:
+            time.sleep(rest)
+
+    def run(self, exit_after_s: float | None = None, screenshot: str | None = None) -> None:
         t_end = None if exit_after_s is None else time.perf_counter() + exit_after_s
         shot_pending = False
         try:
@@ -436,10 +457,7 @@ class ReplayApp:
                         t_end = t0 + 0.3  # the capture is written after the next frame
                         continue
                     break
-                # Wait for a new rendered frame, but draw at least 20 times a second for input.
-                budget = period - (time.perf_counter() - t0)
-                if budget > 0:
-                    self.worker.frame_ready.wait(budget if self.worker.busy else max(budget, 0.05))
+                self.pace(t0)
         finally:
             self.close()
 
@@ -455,7 +473,8 @@ class ReplayApp:
 
     # ============================================================ drawing
 
-    def _request_render(self) -> None:
+    def _request_render(self) -> bool:
+        """Ask for the frame of the session's current state, unless already asked. True when asked."""
         s = self.s
         with s._lock:
             views = tuple(s.views)
@@ -463,11 +482,12 @@ class ReplayApp:
             loaded = tuple(s.data(v) is not None for v in views)
             key = (views, frames, loaded)
             if key == self._requested_key:
-                return
+                return False
             qposes = s.qpos()
             info = [self._cell_info(i, v) for i, v in enumerate(views)]
         self._requested_key = key
         self.worker.request(qposes, tag=(views, frames, qposes, info))
+        return True
 
     def _cell_info(self, i: int, v: str) -> dict:
         s = self.s
@@ -496,7 +516,16 @@ class ReplayApp:
             x0, y0 = (i % cols) * cw, (i // cols) * ch
             lines = []
             if len(views) > 1:
+                # Cells are small in compare mode: one label line, then step and return only.
                 lines.append((f"{c['id']}  {c['source']}  it {c['iteration']}", COMPARE_COLOURS[i % 4]))
+                if not c["loading"] and not c.get("damaged") and "ret" in c:
+                    lines.append((f"step {c['frame']}  return {c['ret']:+.1f}", (235, 235, 240)))
+                if c.get("damaged"):
+                    lines.append(("damaged episode", ERROR))
+                elif c.get("invalid"):
+                    lines.append(("invalid state (NaN qpos)", ERROR))
+                self._draw_box(lines, x0, y0)
+                continue
             if c.get("damaged"):
                 lines.append(("damaged episode: cannot be played", ERROR))
             elif c["loading"]:
@@ -514,13 +543,16 @@ class ReplayApp:
                     lines.append((f"iteration {c['it']}", (235, 235, 240)))
                 if c.get("invalid"):
                     lines.append(("invalid state (NaN/inf qpos)", ERROR))
-            if not lines:
-                continue
-            wmax = max(len(t) for t, _ in lines) * 7.6 + 14
-            dpg.draw_rectangle((x0 + 6, y0 + 6), (x0 + 6 + wmax, y0 + 10 + 18 * len(lines)), fill=(0, 0, 0, 140),
-                               color=(0, 0, 0, 0), rounding=4, parent=self.overlay_layer)
-            for j, (text, colour) in enumerate(lines):
-                dpg.draw_text((x0 + 12, y0 + 8 + 18 * j), text, color=colour, size=15, parent=self.overlay_layer)
+            self._draw_box(lines, x0, y0)
+
+    def _draw_box(self, lines: list, x0: float, y0: float) -> None:
+        if not lines:
+            return
+        wmax = max(len(t) for t, _ in lines) * 7.6 + 14
+        dpg.draw_rectangle((x0 + 6, y0 + 6), (x0 + 6 + wmax, y0 + 10 + 18 * len(lines)), fill=(0, 0, 0, 140),
+                           color=(0, 0, 0, 0), rounding=4, parent=self.overlay_layer)
+        for j, (text, colour) in enumerate(lines):
+            dpg.draw_text((x0 + 12, y0 + 8 + 18 * j), text, color=colour, size=15, parent=self.overlay_layer)
 
     def _update_widgets(self) -> None:
         s = self.s

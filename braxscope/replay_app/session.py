@@ -30,7 +30,7 @@ MAX_COMPARE = 4
 # A writer whose heartbeat is older than this (and not closed) is shown as "recorder stopped".
 HEARTBEAT_TIMEOUT_S = 15.0
 # Loaded episodes kept beyond the selected ones, by bytes: the cache never holds the whole run.
-CACHE_BYTES = 64 * 2**20
+CACHE_BYTES = 32 * 2**20
 
 SORT_KEYS = ("id", "source", "env", "iteration", "env_step", "length", "return", "status")
 
