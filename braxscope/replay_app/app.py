@@ -80,6 +80,8 @@ class ReplayApp:
         self._plot_key = None
         self._catalog_seen = -1
         self._header_t = 0.0
+        self._export_thread: threading.Thread | None = None
+        self.export_status = ""
         self._line_cursor = -1
         self._mouse_last = None
         self._drag_button = None
@@ -234,6 +236,10 @@ class ReplayApp:
                 dpg.add_spacer(width=8)
                 self.target_combo = dpg.add_combo([], width=170, callback=self._on_target)
             with dpg.group(horizontal=True):
+                self.export_btn = dpg.add_button(label="Export video", callback=lambda: self._export())
+                self.export_path = dpg.add_input_text(default_value=self._default_export_path(), width=self.w - 250)
+                self.export_text = dpg.add_text("", color=DIM)
+            with dpg.group(horizontal=True):
                 dpg.add_text("Overlays", color=DIM)
                 self.ov_boxes = {}
                 for name, label in (("step", "step"), ("reward", "reward"), ("ret", "return"),
@@ -339,6 +345,42 @@ class ReplayApp:
             self.s.message = "no policy snapshots in this store"
         self._catalog_seen = -1
         self._poke.set()
+
+    def _default_export_path(self) -> str:
+        p = Path(self.s.path)
+        return str(p.parent / f"{p.name.removesuffix('.zarr')}.mp4")
+
+    def _export(self) -> None:
+        """Render what is on screen (one episode or the compare set) to MP4/GIF in the background,
+        with the app's camera and overlays, through export_video (its own render thread)."""
+        if self._export_thread is not None and self._export_thread.is_alive():
+            return
+        from .export_video import export_video
+
+        s = self.s
+        views = [v for v in s.views if v not in s.damaged]
+        if not views:
+            self.export_status = "nothing to export"
+            return
+        rows, cols = grid_shape(len(views))
+        # A tile is what one viewport cell shows; MP4 needs even sizes.
+        tw, th = (self.w // cols) // 2 * 2, (self.h // rows) // 2 * 2
+        out = dpg.get_value(self.export_path).strip() or self._default_export_path()
+        camera = dpg.get_value(self.cam_combo)
+        overlay = any(vars(self.overlays).values())
+        path = s.path
+
+        def work():
+            try:
+                self.export_status = "exporting…"
+                done = export_video(path, views, out, tw, th, camera=camera, overlay=overlay,
+                                    progress=lambda i, n: setattr(self, "export_status", f"exporting {i}/{n} frames"))
+                self.export_status = f"saved {done}"
+            except Exception as e:  # a message in the window, never a dead thread
+                self.export_status = f"export failed: {e}"
+
+        self._export_thread = threading.Thread(target=work, name="braxscope-export", daemon=True)
+        self._export_thread.start()
 
     def _on_sort(self, sender, specs) -> None:
         if not specs:
@@ -594,6 +636,7 @@ class ReplayApp:
         live_writer = rec.state in ("recording", "paused")
         dpg.configure_item(self.rec_btn, show=live_writer,
                            label="Pause recording" if s.control.get("recording", True) else "Resume recording")
+        dpg.set_value(self.export_text, self.export_status)
         msg = s.message
         dpg.set_value(self.msg_text, msg)
         dpg.configure_item(self.msg_text, show=bool(msg))

@@ -160,6 +160,23 @@ def main(store: str, out: str) -> None:
         R["compare4"] = {"std": [float(c.std()) for c in cells], "diff": float(np.abs(cells[0] - cells[3]).mean()),
                          "reward_colours": colours(g["p_reward"])}
 
+        # "Compare snapshots": one click, first / middle / latest iteration
+        app._compare_snapshots()
+        settle(app)
+        R["compare_snapshots"] = {"views": list(s.views), "iterations": [s.info(v).iteration for v in s.views]}
+        rec.regions("compare_snapshots")
+
+        # Export button: the episode on screen to MP4, in the background, the window still drawing
+        s.select("0:2")
+        settle(app)
+        video = out / "export.mp4"
+        dpg.set_value(app.export_path, str(video))
+        app._export()
+        gui_frames = app.stats.gui_frames
+        pump(app, until=lambda: not app._export_thread.is_alive(), timeout=120)
+        R["export"] = {"status": app.export_status, "exists": video.exists(),
+                       "gui_frames_during": app.stats.gui_frames - gui_frames}
+
         # recording toggle: the only write, only on request
         control = Path(store) / "control.json"
         R["control_before"] = control.exists()

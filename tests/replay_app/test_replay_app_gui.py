@@ -72,6 +72,23 @@ def test_compare_mode_draws_two_and_four_viewports_that_differ(shown):
     assert min(c4["std"]) > 15 and c4["diff"] > 2
 
 
+def test_compare_snapshots_is_one_click_first_middle_latest(shown):
+    c = shown["compare_snapshots"]
+    assert len(c["views"]) == 3 and c["iterations"] == sorted(c["iterations"])
+    assert c["iterations"][0] == 0 and c["iterations"][-1] == 3
+
+
+def test_export_button_writes_a_video_of_the_view_while_the_window_keeps_drawing(shown, artifacts):
+    import imageio
+
+    e = shown["export"]
+    assert e["exists"] and e["status"].startswith("saved"), e
+    assert e["gui_frames_during"] > 3
+    reader = imageio.get_reader(str(artifacts / "app" / "export.mp4"))
+    n = sum(1 for _ in reader)
+    assert n == 60  # the 60-step snapshot 0:2, one video frame per step
+
+
 def test_recording_toggle_is_the_only_write(shown):
     assert shown["control_before"] is False  # nothing before the click wrote to the store
     assert shown["control_after"]["recording"] is False
