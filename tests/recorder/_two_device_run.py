@@ -48,7 +48,7 @@ def params_fn(step, make_policy, params):
 
 
 result = ppo.train(environment=env, num_timesteps=3 * 64 * 80 * 2, num_envs=64, batch_size=64, num_minibatches=8,
-                   unroll_length=10, num_evals=4, episode_length=100, num_eval_envs=8, num_updates_per_batch=1,
+                   unroll_length=10, num_evals=4, episode_length=100, run_evals=False, num_updates_per_batch=1,
                    seed=1, **rec.ppo_hooks(policy_params_fn=params_fn))
 rec.close()
 out.write_text(json.dumps({

@@ -13,7 +13,7 @@ from braxscope.schema.control import write_control
 # Small but real: 64 envs, 3 epochs; K = unroll 10 x (64 x 8 / 64) = 80 rows per flush.
 PPO_KWARGS = dict(
     num_timesteps=3 * 64 * 80 * 3, num_envs=64, batch_size=64, num_minibatches=8, unroll_length=10,
-    num_evals=4, episode_length=200, num_eval_envs=16, num_updates_per_batch=1, seed=0,
+    num_evals=4, episode_length=200, run_evals=False, num_updates_per_batch=1, seed=0,
     learning_rate=3e-4, normalize_observations=True,
 )
 TRACK = [0, 1, 2, 3]

@@ -22,9 +22,10 @@ def _all_train_rows(reader):
 def test_training_completes_and_user_hooks_still_run(recorded_run):
     make_policy, params, metrics = recorded_run.result
     assert metrics  # ppo.train returned normally
-    # policy_params_fn: once before training, once per epoch; progress_fn: step 0 and per epoch.
+    # policy_params_fn: once before training, once per epoch; progress_fn: per epoch (evals are
+    # off, so there is no step-0 call).
     assert len(recorded_run.user_params) == 4
-    assert [s for s, _ in recorded_run.user_progress] == recorded_run.user_params
+    assert [s for s, _ in recorded_run.user_progress] == recorded_run.user_params[1:]
 
 
 def test_recorded_rows_replay_in_brax(recorded_run):
@@ -88,7 +89,7 @@ def test_one_snapshot_per_policy_params_call(recorded_run):
 def test_metrics_from_progress_fn(recorded_run):
     m = recorded_run.reader.metrics()
     assert list(m.env_step) == [s for s, _ in recorded_run.user_progress]
-    assert "eval/episode_reward" in m.names
+    assert "training/sps" in m.names
 
 
 def test_eval_env_is_not_recorded(recorded_run):
