@@ -366,7 +366,7 @@ class ReplayApp:
         # A tile is what one viewport cell shows; MP4 needs even sizes.
         tw, th = (self.w // cols) // 2 * 2, (self.h // rows) // 2 * 2
         out = dpg.get_value(self.export_path).strip() or self._default_export_path()
-        camera = dpg.get_value(self.cam_combo)
+        camera = self.worker.camera_arg(dpg.get_value(self.cam_combo))
         overlay = any(vars(self.overlays).values())
         path = s.path
 

@@ -52,8 +52,9 @@ class RenderWorker:
         self._stop = False
         self.error: BaseException | None = None
         self.renders = 0
+        # The model's own cameras are labelled apart: brax's ant names one of them "track".
         self.camera_names = ["track", "free"] + [
-            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_CAMERA, i) or f"camera {i}" for i in range(model.ncam)]
+            f"model: {mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_CAMERA, i) or i}" for i in range(model.ncam)]
         self._settings = {"camera": camera, "shadows": shadows}
         self._ready = threading.Event()
         self.frame_ready = threading.Event()
@@ -160,15 +161,17 @@ class RenderWorker:
         elif name == "reset":
             r.set_camera(r.camera_name)
         elif name == "camera":
-            cam = args[0]
-            r.set_camera(cam if cam in ("track", "free") else self._camera_index(cam))
-            self._settings["camera"] = cam
+            r.set_camera(self.camera_arg(args[0]))
+            self._settings["camera"] = args[0]
         elif name == "shadows":
             r.set_flags(shadows=bool(args[0]), reflections=bool(args[0]))
             self._settings["shadows"] = bool(args[0])
 
-    def _camera_index(self, name: str) -> int:
-        return self.camera_names.index(name) - 2 if name in self.camera_names else 0
+    def camera_arg(self, label: str) -> str | int:
+        """What :class:`Renderer` takes for a camera label: "track", "free" or a model camera index."""
+        if label in ("track", "free") or label not in self.camera_names:
+            return label if label in ("track", "free") else "track"
+        return self.camera_names.index(label) - 2
 
     def _compose(self, renderers: dict, main: Renderer, qposes: list) -> tuple[np.ndarray, list[bool]]:
         rows, cols = grid_shape(len(qposes))

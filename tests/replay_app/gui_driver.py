@@ -134,6 +134,20 @@ def main(store: str, out: str) -> None:
         for name, box in app.ov_boxes.items():
             app._on_overlay(box, True, name)
 
+        # camera: orbit and zoom (what mouse drags and the wheel send), a model camera, reset
+        s.seek(40)
+        settle(app)
+        base = rec.regions("camera_base")["viewport"]
+        cams = {}
+        for name, cmd in (("orbit", ("orbit", 60.0, -10.0)), ("zoom", ("zoom", 0.6)), ("model", ("camera", app.worker.camera_names[-1])),
+                          ("reset", ("camera", "track"))):
+            app.worker.command(*cmd)
+            n0 = app.stats.frames_shown
+            pump(app, until=lambda: app.stats.frames_shown > n0)
+            pump(app, 0.05)
+            cams[name] = float(np.abs(rec.regions(f"camera_{name}")["viewport"] - base)[60:].mean())
+        R["camera"] = {**cams, "names": app.worker.camera_names}
+
         # a snapshot with NaN qpos: the renderer's invalid frame
         nan_ep = max((e for e in s.catalog if e.source == "snapshot"), key=lambda e: e.iteration)
         s.select(nan_ep.id)

@@ -62,6 +62,13 @@ def test_overlays_toggle_on_and_off(shown):
     assert shown["overlay_diff"] > 5
 
 
+def test_camera_orbit_zoom_model_camera_and_reset(shown):
+    c = shown["camera"]
+    assert c["names"] == ["track", "free", "model: track"]
+    assert c["orbit"] > 5 and c["zoom"] > 5 and c["model"] > 5  # each changes the view
+    assert c["reset"] < 1  # back to the tracking camera's default view
+
+
 def test_nan_qpos_frames_show_the_invalid_frame(shown):
     assert shown["nan_invalid_fraction"] > 0.8
 
