@@ -310,6 +310,12 @@ class Recorder:
                 values[name] = float(np.asarray(v).reshape(-1)[0])
             except (TypeError, ValueError, IndexError):
                 continue
+        # The recorder's own cost and health, on the same curve.
+        st = self._shared.stats
+        if st.snapshot_seconds:
+            values["braxscope/snapshot_s"] = float(st.snapshot_seconds[-1])
+        values["braxscope/rows_recorded"] = float(st.rows_recorded)
+        values["braxscope/rows_dropped"] = float(st.rows_dropped)
         self._shared.put(MetricsItem(env_step=step, values=values, wall_time=time.time()))
 
 

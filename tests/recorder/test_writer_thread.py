@@ -70,3 +70,28 @@ def test_heartbeat_while_idle_and_control_file_pauses(tmp_path):
     assert braxscope.open_store(writer.path).writers()[0].state == "paused"
     thread.stop(10)
     assert braxscope.open_store(writer.path).writers()[0].rows["train"] == 0
+
+
+class _VideoProbe:
+    """Stands in for VideoLog's interface; records what the store held when it was called."""
+
+    def __init__(self, path):
+        self.path, self.seen = path, []
+
+    def on_snapshot(self, iteration):
+        snaps = [e.iteration for e in braxscope.open_store(self.path).episodes() if e.source == "snapshot"]
+        self.seen.append((iteration, iteration in snaps))
+
+
+def test_video_log_is_told_only_after_the_snapshot_is_committed(tmp_path):
+    from braxscope.recorder.writer_thread import SnapshotItem
+
+    shared, writer, thread = _setup(tmp_path, queue_rows=1000)
+    thread.video = _VideoProbe(writer.path)
+    thread.start()
+    for it in range(3):
+        z = np.zeros((5, 2), np.float32)
+        shared.put(SnapshotItem(iteration=it, env_step=100 * it, qpos=z, qvel=z, action=z[:, :1], reward=z[:, 0],
+                                done=np.zeros(5, np.uint8), complete=True, wall_time=time.time()))
+    thread.stop(10)
+    assert thread.video.seen == [(0, True), (1, True), (2, True)]
