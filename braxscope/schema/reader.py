@@ -335,6 +335,15 @@ class StoreReader:
             lo = hi
 
     def _append_catalog(self, w: _Writer, block: dict, lo: int, hi: int) -> None:
+        # A catalog row is published in the same commit as its rows, so one that points past the
+        # committed rows of its stream is damage: skip it (as a placeholder) and say so.
+        limit = np.where(block["source"] == layout.SOURCE_SNAPSHOT, w.rows(layout.SNAPSHOTS), w.rows(layout.TRAIN))
+        bad = (block["start"] >= 0) & ((block["length"] <= 0) | (block["start"] + block["length"] > limit))
+        if bad.any():
+            rows = np.flatnonzero(bad) + lo
+            self._problem(f"catalog rows {rows[0]}-{rows[-1]} of writer {w.id} ({rows.size} episode(s)) point outside the "
+                          "committed rows: those episodes are skipped; run braxscope verify")
+            block = dict(block, start=np.where(bad, -1, block["start"]))
         # Growable buffers (capacity doubles), so tailing a catalog of n rows costs O(new rows)
         # per refresh, not O(n).
         for k, v in block.items():

@@ -29,12 +29,13 @@ from zarr.storage import LocalStore
 from . import _atomic, layout
 from .errors import (
     BraxscopeError,
+    CorruptStoreError,
     NotAStoreError,
     ShapeMismatchError,
     WriterFencedError,
     WriterLockedError,
 )
-from ._chunks import ChunkedColumn, write_files
+from ._chunks import ChunkDecodeError, ChunkedColumn, write_files
 from .model_blob import model_names, model_to_bytes, sha256
 
 # Rows buffered beyond this are written (not published) early, to bound memory between commits.
@@ -346,8 +347,16 @@ class StoreWriter:
         _atomic.remove_partials(group_dir)
         w = cls(path, writer_id, static, commit, reader.info.attrs)
         rows = commit.get("rows", {})
-        for name, s in w._streams.items():
-            s.open(int(rows.get(name, 0)))
+        try:
+            for name, s in w._streams.items():
+                s.open(int(rows.get(name, 0)))
+        except ChunkDecodeError as e:
+            w._pool.shutdown(wait=False)
+            lock_path.unlink(missing_ok=True)  # release the lock this resume took
+            raise CorruptStoreError(
+                f"writer group {writer_id}: its last chunk cannot be decoded (chunk {e.chunk}: {e.reason}); "
+                "it cannot be resumed: run braxscope verify, and record into a new writer group"
+            ) from None
         w._values = zarr.open_array(store=LocalStore(path), path=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values", mode="r+")
         # Episodes open at the crash end here: cut, and their rows stay in the train stream.
         for ep in commit.get("open_episodes", []):

@@ -7,7 +7,9 @@ applied, and returns ``{case: path}``. Used by the corpus tests (and handy by ha
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,8 @@ from .conftest import toy_model, train_block
 CASES = (
     "healthy", "missing_path", "plain_dir", "a_file", "foreign_zarr", "newer_version", "missing_root_json",
     "missing_array_json", "garbled_root_json", "garbled_writer_json", "truncated_chunk", "corrupted_chunk",
-    "truncated_catalog_chunk", "shape_mismatch", "corrupt_model",
+    "truncated_catalog_chunk", "shape_mismatch", "corrupt_model", "catalog_out_of_range", "sentinel_hole",
+    "short_array", "stale_lock",
 )
 
 
@@ -84,4 +87,15 @@ def build_corpus(root: Path) -> dict[str, Path]:
     chunk.write_bytes(chunk.read_bytes()[:10])
     _edit_json(copy("shape_mismatch") / w / "train" / "qvel" / "zarr.json", lambda d: d["shape"].__setitem__(2, 9))
     _flip(copy("corrupt_model") / "model" / "c" / "0", 0.3)
+    # Valid chunks (checksums fine) with values the protocol never writes:
+    zarr.open_array(str(copy("catalog_out_of_range") / w / "catalog" / "length"), mode="r+")[0] = 10**6
+    zarr.open_array(str(copy("sentinel_hole") / w / "train" / "env_step"), mode="r+")[5] = -1
+    _edit_json(copy("short_array") / w / "train" / "reward" / "zarr.json", lambda d: d["shape"].__setitem__(0, 100))
+    # Harmless leftovers of a killed writer: its lock (pid gone) and a temp file.
+    dead = multiprocessing.get_context("fork").Process(target=lambda: None)
+    dead.start()
+    dead.join()
+    lock = copy("stale_lock") / w / "writer.lock"
+    lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "epoch": 1, "acquired": 0.0}))
+    (lock.parent / "train" / "qpos" / "c" / "0" / "0" / "0.0123abcd.partial").write_bytes(b"half a chunk")
     return cases

@@ -4,6 +4,7 @@ and neither the reader, verify nor info modifies the store."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,6 +64,13 @@ EXPECT = {
     "corrupt_model": (
         1, ["DAMAGED: model: the embedded model cannot be read (checksum mismatch: truncated or corrupted)"],
         0, ["damaged: model: the store's embedded model cannot be read (checksum mismatch: truncated or corrupted): the store is damaged"]),
+    "catalog_out_of_range": (
+        1, ["DAMAGED: {w}/catalog: 1 train episode(s) point outside the 600 committed rows (first: catalog row 0, rows 0-999999)"],
+        0, ["damaged: catalog rows 0-0 of writer {wid} (1 episode(s)) point outside the committed rows: those episodes are skipped; run braxscope verify"]),
+    "sentinel_hole": (
+        1, ["DAMAGED: {w}/train/env_step: chunk 0 (rows 0-255) holds the unwritten marker (-1) at committed rows 5-5 (1 rows)"], 0, []),
+    "short_array": (1, ["DAMAGED: {w}/train/reward: holds 100 rows but 600 are committed"], 0, []),
+    "stale_lock": (0, [], 0, []),
 }
 
 READER_ERROR = {
@@ -86,7 +94,7 @@ def corpus(tmp_path_factory):
 
     with ThreadPoolExecutor(4) as pool:
         results = dict(pool.map(run, [(n, c) for n in CASES for c in ("verify", "info")]))
-    wid = next((root / "base.zarr" / "writers").iterdir()).name
+    wid = next(p for p in (root / "base.zarr" / "writers").iterdir() if p.is_dir()).name
     return cases, hashes, results, wid
 
 
@@ -135,6 +143,28 @@ def test_open_store_raises_the_case_s_own_exception_type(corpus, case):
     with pytest.raises(READER_ERROR[case]) as e:
         open_store(cases[case])
     assert f"{E}{e.value}" == results[(case, "info")].stderr.strip()
+
+
+def test_stale_lock_and_temp_files_are_info_not_damage(corpus):
+    cases, _, results, wid = corpus
+    res = results[("stale_lock", "verify")]
+    lines = res.stdout.splitlines()
+    assert res.returncode == 0 and lines[-1].startswith("ok: ")
+    assert re.fullmatch(rf"info: writers/{wid}/writer\.lock: stale writer lock \(pid \d+ on \S+, last heartbeat \d+ s ago\): "
+                        "the next resume takes it over", lines[0]), lines[0]
+    assert lines[1] == (f"info: writers/{wid}/train/qpos/c/0/0/0.0123abcd.partial: 1 orphaned temp file(s) from a killed writer; "
+                        "the next resume removes them")
+
+
+def test_a_committed_row_that_reads_as_unwritten_is_never_returned(corpus, monkeypatch):
+    from braxscope.schema import NotYetVisibleError, reader
+
+    monkeypatch.setattr(reader, "_VISIBILITY_RETRY_S", 0.2)  # the real default waits 2 s for a lagging filesystem
+    r = open_store(corpus[0]["sentinel_hole"])
+    ep = next(ep for ep in r.episodes() if ep.source == "train" and ep.start <= 5 < ep.start + ep.length)
+    with pytest.raises(NotYetVisibleError):
+        r.frames(ep)
+    assert len(r.frames(ep, 6 - ep.start)) == ep.length - (6 - ep.start)  # rows after it read fine
 
 
 def test_damaged_chunk_is_named_when_its_episode_is_read(corpus):
