@@ -29,6 +29,10 @@ OK = (90, 200, 120, 255)
 WARN = (240, 180, 60, 255)
 ERROR = (255, 110, 100, 255)
 DIM = (150, 155, 165, 255)
+# Tableau-like palette for series (reward, return, then actuators).
+SERIES_COLOURS = [(78, 145, 220, 255), (245, 140, 50, 255), (90, 185, 110, 255), (220, 80, 80, 255),
+                  (160, 120, 210, 255), (150, 110, 90, 255), (225, 120, 190, 255), (160, 160, 160, 255),
+                  (190, 190, 60, 255), (70, 190, 200, 255)]
 COMPARE_COLOURS = [(86, 156, 255, 255), (255, 160, 60, 255), (110, 210, 120, 255), (220, 100, 220, 255)]
 
 BROWSER_W = 470
@@ -204,7 +208,7 @@ class ReplayApp:
             with dpg.table(tag="catalog", header_row=True, sortable=True, callback=self._on_sort, resizable=True,
                            policy=dpg.mvTable_SizingStretchProp, scrollY=True, row_background=True, height=-52,
                            borders_innerV=False, borders_outerH=True, clipper=True, freeze_rows=1):
-                for name, label, w in (("id", "id", 0.75), ("source", "source", 1.1), ("env", "env", 0.7),
+                for name, label, w in (("id", "id", 0.95), ("source", "source", 1.05), ("env", "env", 0.7),
                                        ("iteration", "iter", 0.7), ("env_step", "step", 0.85), ("length", "len", 0.6),
                                        ("return", "return", 1.05), ("status", "status", 0.95)):
                     dpg.add_table_column(label=label, init_width_or_weight=w, user_data=name,
@@ -626,7 +630,7 @@ class ReplayApp:
         if s.live:
             lag = s.lag_s()
             target = self._target_label(s.live_target) if s.live_target else ""
-            dpg.set_value(self.live_text, f"following {target}" + (f" · lag {lag:.1f} s" if lag is not None else ""))
+            dpg.set_value(self.live_text, f"following {target.removeprefix('follow: ')}" + (f" · lag {lag:.1f} s" if lag is not None else ""))
         else:
             dpg.set_value(self.live_text, "press L to follow the newest data")
         rec = s.recorder_status()
@@ -696,13 +700,18 @@ class ReplayApp:
             lab = f"{v} (it {d.info.iteration})" if compare else ""
             r = dpg.add_line_series(x, np.nan_to_num(d.frames.reward.astype(np.float64)), label=f"reward {lab}".strip(), parent=self.ry)
             c = dpg.add_line_series(x, d.cum_return, label=f"return {lab}".strip(), parent=self.ry2)
+            # Fixed colours: ImPlot would pick the next palette colour each time a live episode grows.
             if compare:
                 _colour_series(r, COMPARE_COLOURS[i % 4], 1.2, alpha=150)
                 _colour_series(c, COMPARE_COLOURS[i % 4], 2.2)
+            else:
+                _colour_series(r, SERIES_COLOURS[0], 1.4)
+                _colour_series(c, SERIES_COLOURS[1], 2.0)
             if i == 0:
                 for j in range(d.frames.action.shape[1]):
                     name = s.actuator_names[j] if j < len(s.actuator_names) else f"a{j}"
-                    dpg.add_line_series(x, np.nan_to_num(d.frames.action[:, j].astype(np.float64)), label=name, parent=self.ay)
+                    a = dpg.add_line_series(x, np.nan_to_num(d.frames.action[:, j].astype(np.float64)), label=name, parent=self.ay)
+                    _colour_series(a, SERIES_COLOURS[j % len(SERIES_COLOURS)], 1.0)
         dpg.configure_item("p_action", label="Actions" + (f" ({datas[0][0]})" if compare and datas else ""))
         for axis in (self.rx, self.ry, self.ry2, self.ax, self.ay):
             dpg.fit_axis_data(axis)
@@ -720,8 +729,8 @@ class ReplayApp:
         x = m.env_step.astype(np.float64)
         y = np.asarray(m.values[name], np.float64)
         ok = np.isfinite(y)
-        dpg.add_line_series(x[ok], y[ok], label=name, parent=self.ty)
-        dpg.add_scatter_series(x[ok], y[ok], parent=self.ty)
+        line = dpg.add_line_series(x[ok], y[ok], label=name, parent=self.ty)
+        _colour_series(line, SERIES_COLOURS[0], 1.8)
         for i, (v, d) in enumerate(datas):
             if d is None:
                 continue
