@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,10 +199,14 @@ def _short(e: BaseException) -> str:
 
 
 class StoreReader:
-    """A read-only view of a store. Call :meth:`refresh` to see newly committed rows."""
+    """A read-only view of a store. Call :meth:`refresh` to see newly committed rows.
+
+    One thread may call :meth:`refresh` (a poller) while others read episodes and frames.
+    """
 
     def __init__(self, path: Path):
         self.path = path
+        self._refresh_lock = threading.Lock()
         # LocalStore on a plain path, never a file:// URL: fsspec writes (and reads) non-atomically.
         self._store = LocalStore(path, read_only=True)
         root = self._read_root()
@@ -258,6 +263,10 @@ class StoreReader:
         """Re-read every writer's commit record (one small JSON each) and load new catalog rows.
         True when anything grew. Never raises for damage confined to one writer: that goes to
         :attr:`problems` and the writer is left out."""
+        with self._refresh_lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         grew = False
         wdir = self.path / layout.WRITERS_GROUP
         try:

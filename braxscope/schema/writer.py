@@ -121,7 +121,8 @@ class _Stream:
         """Buffer rows; returns the index of the first of them in the stream."""
         k = None
         for c in self.columns:
-            a = np.asarray(rows[c.name], dtype=c.dtype)
+            # A copy: rows stay buffered until commit, and callers may reuse their arrays.
+            a = np.array(rows[c.name], dtype=c.dtype, copy=True)
             expected = c.trailing(self.slots, self.sizes)
             if a.shape[1:] != expected:
                 raise ShapeMismatchError(

@@ -188,3 +188,14 @@ def test_two_writers_in_one_store_get_stable_ordinals(tmp_path, model):
     assert {e.id.split(":")[0] for e in r.episodes()} == {"0", "1"} and len(r.episodes()) == 5
     a.close()
     b.close()
+
+
+def test_caller_may_reuse_its_arrays_before_the_commit(tmp_path, model):
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=2)
+    block = train_block(model, 0, 256, 2)
+    want = block["qpos"].copy()
+    w.append_train(**block)
+    block["qpos"][:] = 0  # a recorder refilling its host buffer
+    w.commit()
+    assert open_store(tmp_path / "s.zarr").train_rows(w.writer_id, 0, 256)["qpos"].tobytes() == want.tobytes()
+    w.close()
