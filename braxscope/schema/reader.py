@@ -153,6 +153,7 @@ class _Writer:
         self.columns: dict[tuple[str, str], ChunkedColumn | None] = {}
         self.catalog: dict[str, np.ndarray] = {c.name: np.empty(0, c.dtype) for c in layout.CATALOG_COLUMNS}
         self.catalog_buf: dict[str, np.ndarray] = {}  # growable storage behind ``catalog``
+        self.metrics_cache: tuple | None = None  # ((rows, names), columns) of the last metrics read
         self.catalog_rows = 0  # catalog rows loaded (good ones and damaged placeholders)
         self.catalog_bad: list[tuple[int, int, str]] = []  # (lo, hi, reason) of catalog rows unreadable
         self.episode_list: list[EpisodeInfo] = []  # EpisodeInfo of every good catalog row, built once
@@ -182,6 +183,8 @@ class _Writer:
         """The fast chunk reader of an array (opened once: it does not depend on the shape), or
         None when the array is not in the one layout it handles (then Zarr reads it)."""
         key = (stream, column)
+        if key == (layout.METRICS, "values"):
+            return None  # its second axis grows with new metric names: Zarr, re-opened on growth
         if key not in self.columns:
             arr = self.array(stream, column, 0)
             try:
@@ -543,10 +546,15 @@ class StoreReader:
             wnames = list(w.commit.get("metric_names", []))
             if n == 0:
                 continue
-            held = w.arrays.get((layout.METRICS, "values"))
-            if held is not None and held.shape[1] < len(wnames):
-                del w.arrays[(layout.METRICS, "values")]  # new metric names widened it: re-open
-            cols = self._read_cols(w, layout.METRICS, ["env_step", "wall_time", "values"], 0, n)
+            key = (n, len(wnames))
+            if w.metrics_cache is not None and w.metrics_cache[0] == key:
+                cols = w.metrics_cache[1]  # the viewer asks on every refresh; metrics grow rarely
+            else:
+                held = w.arrays.get((layout.METRICS, "values"))
+                if held is not None and (held.shape[1] < len(wnames) or held.shape[0] < n):
+                    del w.arrays[(layout.METRICS, "values")]  # grew past the cached shape: re-open
+                cols = self._read_cols(w, layout.METRICS, ["env_step", "wall_time", "values"], 0, n)
+                w.metrics_cache = (key, cols)
             steps.append(cols["env_step"])
             walls.append(cols["wall_time"])
             vals = cols["values"][:, : len(wnames)] if wnames else np.zeros((n, 0))

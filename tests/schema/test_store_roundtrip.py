@@ -199,3 +199,17 @@ def test_caller_may_reuse_its_arrays_before_the_commit(tmp_path, model):
     w.commit()
     assert open_store(tmp_path / "s.zarr").train_rows(w.writer_id, 0, 256)["qpos"].tobytes() == want.tobytes()
     w.close()
+
+
+def test_a_long_lived_reader_sees_metric_columns_added_later(tmp_path, model):
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1)
+    w.append_metrics(0, {f"a{j}": float(j) for j in range(3)})
+    w.commit()
+    r = open_store(tmp_path / "s.zarr")
+    assert r.metrics().names == ["a0", "a1", "a2"]
+    w.append_metrics(1, {f"b{j}": float(j) for j in range(40)})  # widens values past one column chunk
+    w.commit()
+    r.refresh()
+    m = r.metrics()
+    assert len(m.names) == 43 and m.values["b39"][1] == 39.0 and np.isnan(m.values["b39"][0]) and m.values["a2"][0] == 2.0
+    w.close()
