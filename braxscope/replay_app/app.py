@@ -696,10 +696,9 @@ class ReplayApp:
         for i, (v, d) in enumerate(datas):
             if d is None or len(d) == 0:
                 continue
-            x = np.arange(len(d), dtype=np.float64)
             lab = f"{v} (it {d.info.iteration})" if compare else ""
-            r = dpg.add_line_series(x, np.nan_to_num(d.frames.reward.astype(np.float64)), label=f"reward {lab}".strip(), parent=self.ry)
-            c = dpg.add_line_series(x, d.cum_return, label=f"return {lab}".strip(), parent=self.ry2)
+            r = dpg.add_line_series(*decimate(d.frames.reward), label=f"reward {lab}".strip(), parent=self.ry)
+            c = dpg.add_line_series(*decimate(d.cum_return), label=f"return {lab}".strip(), parent=self.ry2)
             # Fixed colours: ImPlot would pick the next palette colour each time a live episode grows.
             if compare:
                 _colour_series(r, COMPARE_COLOURS[i % 4], 1.2, alpha=150)
@@ -710,7 +709,7 @@ class ReplayApp:
             if i == 0:
                 for j in range(d.frames.action.shape[1]):
                     name = s.actuator_names[j] if j < len(s.actuator_names) else f"a{j}"
-                    a = dpg.add_line_series(x, np.nan_to_num(d.frames.action[:, j].astype(np.float64)), label=name, parent=self.ay)
+                    a = dpg.add_line_series(*decimate(d.frames.action[:, j]), label=name, parent=self.ay)
                     _colour_series(a, SERIES_COLOURS[j % len(SERIES_COLOURS)], 1.0)
         dpg.configure_item("p_action", label="Actions" + (f" ({datas[0][0]})" if compare and datas else ""))
         for axis in (self.rx, self.ry, self.ry2, self.ax, self.ay):
@@ -754,6 +753,25 @@ class ReplayApp:
             if path.exists() and path.stat().st_size > 0:
                 break
         return path
+
+
+def decimate(y: np.ndarray, max_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of a series [n] for a plot a few hundred pixels wide: the min and max of each
+    bucket of steps, in step order, so peaks survive. Drawing every point of long episodes made
+    each GUI frame several times slower on software GL. NaN is drawn as 0."""
+    y = np.nan_to_num(np.asarray(y, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    n = y.shape[0]
+    if n <= max_points:
+        return np.arange(n, dtype=np.float64), y
+    b = -(-n // (max_points // 2))
+    m = n // b * b
+    blocks = y[:m].reshape(-1, b)
+    base = np.arange(0, m, b)
+    i_min, i_max = blocks.argmin(axis=1), blocks.argmax(axis=1)
+    first, second = np.minimum(i_min, i_max), np.maximum(i_min, i_max)
+    x = np.stack([base + first, base + second], axis=1).reshape(-1)
+    x = np.concatenate([x, np.arange(m, n)]).astype(np.float64)
+    return x, y[x.astype(np.int64)]
 
 
 _SERIES_THEMES: dict = {}

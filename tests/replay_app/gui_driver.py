@@ -148,6 +148,36 @@ def main(store: str, out: str) -> None:
             cams[name] = float(np.abs(rec.regions(f"camera_{name}")["viewport"] - base)[60:].mean())
         R["camera"] = {**cams, "names": app.worker.camera_names}
 
+        # keyboard: space plays, right steps, home/end jump, L goes live (what the key handlers call)
+        s.seek(10)
+        keys = {}
+        app._key("right")
+        keys["right"] = s.cursor
+        app._key("end")
+        keys["end"] = s.cursor
+        app._key("home")
+        keys["home"] = s.cursor
+        app._key("space")
+        keys["space_playing"] = s.playing
+        app._key("space")
+        app._key("L")
+        keys["L_live"] = s.live
+        app._key("L")
+        keys["L_again_live"] = s.live
+        R["keys"] = keys
+        s.select("0:0")
+        s.seek(40)
+        settle(app)
+
+        # shadows toggle (same episode and frame, only the flag differs)
+        base = rec.regions("shadows_off")["viewport"]
+        app.worker.command("shadows", True)
+        n0 = app.stats.frames_shown
+        pump(app, until=lambda: app.stats.frames_shown > n0)
+        pump(app, 0.05)
+        R["shadows_diff"] = float(np.abs(rec.regions("shadows_on")["viewport"] - base)[60:].mean())
+        app.worker.command("shadows", False)
+
         # a snapshot with NaN qpos: the renderer's invalid frame
         nan_ep = max((e for e in s.catalog if e.source == "snapshot"), key=lambda e: e.iteration)
         s.select(nan_ep.id)

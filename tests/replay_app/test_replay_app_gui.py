@@ -69,6 +69,16 @@ def test_camera_orbit_zoom_model_camera_and_reset(shown):
     assert c["reset"] < 1  # back to the tracking camera's default view
 
 
+def test_keys_space_right_home_end_and_L(shown):
+    k = shown["keys"]
+    assert k["right"] == 11 and k["end"] == 79 and k["home"] == 0
+    assert k["space_playing"] and k["L_live"] and not k["L_again_live"]
+
+
+def test_shadows_toggle_changes_the_picture(shown):
+    assert shown["shadows_diff"] > 1
+
+
 def test_nan_qpos_frames_show_the_invalid_frame(shown):
     assert shown["nan_invalid_fraction"] > 0.8
 
