@@ -191,3 +191,26 @@ def test_reader_verify_and_info_never_modify_the_store(corpus):
             except Exception:
                 pass
         assert (tree_hash(p) if p.exists() else None) == hashes[name], name
+
+
+def test_info_shows_the_healthy_writer_and_names_the_damaged_one(tmp_path):
+    from braxscope.schema import StoreWriter
+
+    from .conftest import toy_model, train_block
+
+    path = tmp_path / "two.zarr"
+    model = toy_model()
+    ids = []
+    for proc in (0, 1):
+        w = StoreWriter.create(path, model, env_name="toy", dt=0.01, train_slots=1, process_index=proc)
+        w.append_train(**train_block(model, 0, 100, 1, done_every=50))
+        w.close()
+        ids.append(w.writer_id)
+    (path / "writers" / ids[1] / "zarr.json").write_text("{")
+    before = tree_hash(path)
+    res = subprocess.run([BRAXSCOPE, "info", str(path)], capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    assert res.returncode == 0 and res.stderr == ""
+    assert f"0  {ids[0]}" in res.stdout and "episodes 2: 2 train" in res.stdout
+    assert res.stdout.splitlines()[-1] == (f"damaged: {path}/writers/{ids[1]}/zarr.json is not valid JSON (JSONDecodeError at byte 1): "
+                                           f"the store's writer {ids[1]} metadata is damaged")
+    assert tree_hash(path) == before
