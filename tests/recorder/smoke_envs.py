@@ -1,5 +1,8 @@
-"""Smoke check (not collected by pytest): a tiny recorded ppo.train per env x backend, each in its
-own subprocess, then read back: train rows, episodes, one snapshot per policy_params_fn call.
+"""Smoke check (not collected by pytest) per env x backend, each in its own subprocess: the
+recorder's hooks driven directly (the tapped training chain with random actions, and two policy
+snapshots with a real PPO policy network), then read back: rows, shapes, episodes cut at the
+episode length, snapshots, one compile. (ppo.train itself is exercised on inverted_pendulum by
+the slow tests; its plumbing does not depend on the env or backend.)
 
     MUJOCO_GL=egl .venv/bin/python tests/recorder/smoke_envs.py [env:backend ...]
 """
@@ -17,26 +20,48 @@ COMBOS = [f"{e}:{b}" for e in ("inverted_pendulum", "reacher", "hopper", "ant") 
 
 CHILD = r"""
 import json, sys, time
+import jax
 import numpy as np
 from brax import envs
-from brax.training.agents.ppo import train as ppo
+from brax.training.agents.ppo import networks as ppo_networks
 import braxscope
 name, backend, path = sys.argv[1], sys.argv[2], sys.argv[3]
 env = envs.get_environment(name, backend=backend)
 t = time.time()
-with braxscope.Recorder(path, env, track=[0, 1], snapshot_steps=50) as rec:
-    ppo.train(environment=env, num_timesteps=2 * 8 * 5 * 2, num_envs=8, batch_size=8, num_minibatches=2, unroll_length=5,
-              num_evals=3, episode_length=30, run_evals=False, num_updates_per_batch=1, seed=0, **rec.ppo_hooks())
+n, steps = 8, 24
+with braxscope.Recorder(path, env, track=[0, 1], snapshot_steps=30, flush_every=8) as rec:
+    hooks = rec.ppo_hooks()
+    # The recorder's side of ppo.train, driven directly: the tapped training chain (reset, a scan of
+    # steps with random actions) and a policy snapshot with a real PPO policy network.
+    chain = hooks["wrap_env_fn"](env, episode_length=10, action_repeat=1, randomization_fn=None)
+
+    @jax.jit
+    def run(key):
+        state = chain.reset(jax.random.split(key, n))
+        def body(s, k):
+            return chain.step(s, jax.random.uniform(k, (n, env.action_size), minval=-1, maxval=1)), ()
+        return jax.lax.scan(body, state, jax.random.split(key, steps))[0]
+
+    jax.block_until_ready(run(jax.random.PRNGKey(0)))
+    nets = ppo_networks.make_ppo_networks(env.observation_size, env.action_size)
+    make_policy = ppo_networks.make_inference_fn(nets)
+    from brax.training.acme import running_statistics, specs
+    norm = running_statistics.init_state(specs.Array((env.observation_size,), np.dtype("float32")))
+    params = (norm, nets.policy_network.init(jax.random.PRNGKey(1)), nets.value_network.init(jax.random.PRNGKey(2)))
+    for step in (0, 192):
+        hooks["policy_params_fn"](step, make_policy, params)
 r = braxscope.open_store(path)
 w = r.writers()[0]
 rows = r.train_rows(w.writer_id, 0, w.rows["train"])
 eps = r.episodes()
 snaps = [e for e in eps if e.source == "snapshot"]
 m = r.model()
-ok = (w.rows["train"] == 20 and len(snaps) == 3 and rows["qpos"].shape[2] == m.nq and np.isfinite(rows["qpos"]).all()
-      and rows["action"].shape[2] == m.nu and all(len(r.frames(e)) == e.length for e in eps))
+ok = (w.rows["train"] == steps and len(snaps) == 2 and rows["qpos"].shape[2] == m.nq and rows["qvel"].shape[2] == m.nv
+      and np.isfinite(rows["qpos"]).all() and rows["action"].shape[2] == m.nu and rows["done"][9].all()
+      and all(len(r.frames(e)) == e.length for e in eps) and rec._snap.compiled_count == 1)
 print(json.dumps({"ok": bool(ok), "rows": w.rows["train"], "episodes": len(eps), "snapshots": len(snaps),
-                  "seconds": round(time.time() - t, 1), "snapshot_s": [round(s, 3) for s in rec.stats.snapshot_seconds]}))
+                  "nq": m.nq, "seconds": round(time.time() - t, 1),
+                  "snapshot_s": [round(s, 3) for s in rec.stats.snapshot_seconds]}))
 """
 
 
