@@ -182,7 +182,8 @@ class TapWrapper(Wrapper):
         info = dict(state.info)
         ts = info.pop(INFO_KEY)
         nstate = self.env.step(state.replace(info=info), action)
-        q, qd = positions(nstate.pipeline_state)
+        ps = getattr(nstate, "pipeline_state", None)
+        q, qd = positions(nstate.data if ps is None else ps)  # MuJoCo Playground keeps it in .data
         ts = tap_step(self.cfg, ts, q, qd, action, nstate.reward, nstate.done, device_index(),
                       self.host_flush, self.host_probe)
         info = dict(nstate.info)
