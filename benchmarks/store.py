@@ -204,7 +204,7 @@ def seeks_npz(path: Path, n: int, rng, T: int) -> tuple[list, list]:
 
 
 def _tail_writer_braxscope(path: str, seconds: float, started) -> None:
-    w = StoreWriter.resume(path, next(iter(os.listdir(Path(path) / "writers"))))
+    w = StoreWriter.resume(path, next(p.name for p in (Path(path) / "writers").iterdir() if p.is_dir()))
     rng = np.random.default_rng(1)
     n = w.committed_rows["train"]
     env_id = np.tile(np.arange(E, dtype=np.int32), (BLOCK, 1))

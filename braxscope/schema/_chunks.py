@@ -3,7 +3,7 @@
 Zarr's own ``a[lo:hi] = x`` costs about 2.5 ms per 256-row chunk here (an asyncio round trip,
 a thread hop per codec and per file) against about 0.5 ms for the work itself, which caps a
 writer near 50k rows/s and a 1-frame read near 25 ms. The arrays are plain Zarr v3 arrays
-(``bytes`` little-endian, ``blosc``, ``crc32c``; default chunk keys ``c/i/0/..``) and every chunk this
+(``bytes`` little-endian, ``blosc``, ``crc32c``; default chunk keys ``c.i.0..`` (or ``c/i/0/..``)) and every chunk this
 module writes is byte-for-byte what Zarr would write, so any Zarr client still reads them
 (tests check this through ``zarr.open_array``). Array creation stays with Zarr.
 
@@ -81,20 +81,21 @@ class ChunkedColumn:
         if tuple(arr.chunks[1:]) != tuple(max(1, t) for t in self.trailing):
             raise UnsupportedLayout(f"chunks {arr.chunks} for shape {arr.shape}")
         enc = arr.metadata.chunk_key_encoding
-        if getattr(enc, "separator", "/") != "/" or getattr(enc, "name", "default") != "default":
+        self._sep = getattr(enc, "separator", "/")
+        if self._sep not in ("/", ".") or getattr(enc, "name", "default") != "default":
             raise UnsupportedLayout(f"chunk keys {enc}")
         self._blosc, self._crc = _codecs_of(arr)
         self.fill = np.asarray(arr.fill_value, dtype=self.dtype)
         self.chunk_shape = (self.rows_per_chunk, *(max(1, t) for t in self.trailing))
         self.capacity = int(arr.shape[0])
         self.empty = any(t == 0 for t in self.trailing)  # nothing is ever stored (e.g. nu == 0)
-        self._suffix = "/".join("0" for _ in self.trailing)
+        self._suffix = "".join(self._sep + "0" for _ in self.trailing)
         self._tail: tuple[int, np.ndarray] | None = None  # (chunk index, chunk) of the write tail
 
     # ---------------------------------------------------------------- paths
 
     def chunk_path(self, c: int) -> Path:
-        key = f"c/{c}/{self._suffix}" if self._suffix else f"c/{c}"
+        key = f"c{self._sep}{c}{self._suffix}"
         return self.dir / key
 
     def _new_chunk(self) -> np.ndarray:

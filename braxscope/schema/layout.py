@@ -31,6 +31,11 @@ METRICS_CHUNK_COLS = 32
 COMPRESSORS = (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"), Crc32cCodec())
 COMPRESSOR = COMPRESSORS  # the name the first writer used; both are the same codec chain
 
+# Chunk files named "c.<i>.0.0" side by side in the array's directory. Zarr's default "/" makes a
+# directory per chunk index ("c/<i>/0/0"): two mkdirs per chunk, which doubled the kernel time
+# of a writer (measured: 1.37 s vs 0.48 s of sys time for 5000 chunk files).
+CHUNK_KEY_ENCODING = {"name": "default", "separator": "."}
+
 TRAIN = "train"
 SNAPSHOTS = "snapshots"
 CATALOG = "catalog"

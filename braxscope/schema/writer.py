@@ -107,6 +107,7 @@ class _Stream:
                 dtype=c.dtype,
                 fill_value=layout.fill_of(c),
                 compressors=layout.COMPRESSORS,
+                chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
             )
             self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
 
@@ -282,7 +283,8 @@ class StoreWriter:
             if path.exists() and any(path.iterdir()):
                 raise NotAStoreError(f"{path} exists and is not a braxscope store: choose an empty or new path")
             root = zarr.open_group(store=store, mode="w", attributes={layout.ROOT_ATTR: root_attrs})
-            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),), compressors=layout.COMPRESSORS)
+            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),), compressors=layout.COMPRESSORS,
+                              chunk_key_encoding=layout.CHUNK_KEY_ENCODING)
             root.create_group(layout.WRITERS_GROUP)
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -312,6 +314,7 @@ class StoreWriter:
             dtype="float64",
             fill_value=float("nan"),
             compressors=layout.COMPRESSORS,
+            chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
         )
         w._publish()
         return w

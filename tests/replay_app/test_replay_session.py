@@ -207,7 +207,7 @@ def test_cache_is_bounded_and_keeps_the_shown_episode(ant_store):
 
 def test_damaged_episode_is_listed_as_damaged_and_others_still_play(ant_copy):
     writer = next(p for p in (ant_copy / "writers").iterdir() if p.is_dir())
-    chunk = writer / "snapshots" / "qpos" / "c" / "0" / "0" / "0"
+    chunk = writer / "snapshots" / "qpos" / "c.0.0.0"  # layout v1 chunk keys use "." (SCHEMA.md)
     chunk.write_bytes(b"this is not a blosc chunk")
     s = session_of(ant_copy)
     s.select("0:2")  # a snapshot: its chunk is damaged

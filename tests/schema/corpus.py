@@ -80,13 +80,13 @@ def build_corpus(root: Path) -> dict[str, Path]:
     (copy("missing_array_json") / w / "train" / "qpos" / "zarr.json").unlink()
     (copy("garbled_root_json") / "zarr.json").write_text('{"attributes": {"braxscope": {"schema_ver')
     (copy("garbled_writer_json") / w / "zarr.json").write_text('{"attributes": {"braxscope_writer"')
-    chunk = copy("truncated_chunk") / w / "train" / "qpos" / "c" / "1" / "0" / "0"
+    chunk = copy("truncated_chunk") / w / "train" / "qpos" / "c.1.0.0"
     chunk.write_bytes(chunk.read_bytes()[: chunk.stat().st_size // 2])
-    _flip(copy("corrupted_chunk") / w / "train" / "action" / "c" / "0" / "0" / "0")
-    chunk = copy("truncated_catalog_chunk") / w / "catalog" / "return" / "c" / "0"
+    _flip(copy("corrupted_chunk") / w / "train" / "action" / "c.0.0.0")
+    chunk = copy("truncated_catalog_chunk") / w / "catalog" / "return" / "c.0"
     chunk.write_bytes(chunk.read_bytes()[:10])
     _edit_json(copy("shape_mismatch") / w / "train" / "qvel" / "zarr.json", lambda d: d["shape"].__setitem__(2, 9))
-    _flip(copy("corrupt_model") / "model" / "c" / "0", 0.3)
+    _flip(copy("corrupt_model") / "model" / "c.0", 0.3)
     # Valid chunks (checksums fine) with values the protocol never writes:
     zarr.open_array(str(copy("catalog_out_of_range") / w / "catalog" / "length"), mode="r+")[0] = 10**6
     zarr.open_array(str(copy("sentinel_hole") / w / "train" / "env_step"), mode="r+")[5] = -1
@@ -97,5 +97,5 @@ def build_corpus(root: Path) -> dict[str, Path]:
     dead.join()
     lock = copy("stale_lock") / w / "writer.lock"
     lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "epoch": 1, "acquired": 0.0}))
-    (lock.parent / "train" / "qpos" / "c" / "0" / "0" / "0.0123abcd.partial").write_bytes(b"half a chunk")
+    (lock.parent / "train" / "qpos" / "c.0.0.0.0123abcd.partial").write_bytes(b"half a chunk")
     return cases

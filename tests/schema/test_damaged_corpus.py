@@ -152,7 +152,7 @@ def test_stale_lock_and_temp_files_are_info_not_damage(corpus):
     assert res.returncode == 0 and lines[-1].startswith("ok: ")
     assert re.fullmatch(rf"info: writers/{wid}/writer\.lock: stale writer lock \(pid \d+ on \S+, last heartbeat \d+ s ago\): "
                         "the next resume takes it over", lines[0]), lines[0]
-    assert lines[1] == (f"info: writers/{wid}/train/qpos/c/0/0/0.0123abcd.partial: 1 orphaned temp file(s) from a killed writer; "
+    assert lines[1] == (f"info: writers/{wid}/train/qpos/c.0.0.0.0123abcd.partial: 1 orphaned temp file(s) from a killed writer; "
                         "the next resume removes them")
 
 

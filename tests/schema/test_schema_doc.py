@@ -62,6 +62,7 @@ def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, model
         fv = meta["fill_value"]
         assert (fv == "NaN" and fill == "NaN") or (fv != "NaN" and float(fv) == float(fill)), (name, fv)
         assert [c["name"] for c in meta["codecs"]] == ["bytes", "blosc", "crc32c"], name
+        assert meta["chunk_key_encoding"] == {"name": "default", "configuration": {"separator": "."}}, name
         blosc = meta["codecs"][1]["configuration"]
         assert (blosc["cname"], blosc["clevel"], blosc["shuffle"]) == ("lz4", 5, "shuffle")
     on_disk = {str(p.parent.relative_to(wdir)) for p in wdir.rglob("zarr.json") if json.loads(p.read_text())["node_type"] == "array"}
