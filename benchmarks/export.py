@@ -2,8 +2,11 @@
 
 For each case, one run renders every frame of the episode with the bare Renderer (no encoding,
 same size, camera and flags: the physical limit), and one exports the same episode to a file;
-the two alternate for ``--repeats`` rounds. Prints medians and the ratio export/raw (target
->= 0.90: encoding must overlap rendering, not add to it).
+the two alternate for ``--repeats`` rounds. Prints the median frames/s of each, the median of the
+per-round ratios export/raw (each round's pair ran back to back, so it is the figure least
+disturbed by other load; target >= 0.90: encoding must overlap rendering, not add to it), and
+the CPU seconds per frame of each (this process plus ffmpeg), which is what the encoder costs
+on a machine whose cores the software renderer already fills.
 
     MUJOCO_GL=egl .venv/bin/python benchmarks/export.py [--frames 300] [--repeats 3]
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import resource
 import statistics
 import sys
 import tempfile
@@ -52,27 +56,37 @@ def make_store(path: Path, xml: Path, frames: int) -> tuple[Path, mujoco.MjModel
     return path, model
 
 
-def raw_fps(reader, eid: str, width: int, height: int) -> float:
+def _cpu_s() -> float:
+    """CPU seconds of this process (all threads, so llvmpipe's too) and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def raw_run(reader, eid: str, width: int, height: int, tiles: int) -> tuple[float, float]:
+    """(frames/s, CPU s per frame) of the bare renderer doing one frame's work (``tiles`` renders)."""
     qpos = reader.frames(eid).qpos
     with Renderer(reader.model(), width, height) as r:
         out = np.empty((height, width, 3), np.uint8)
         r.render(qpos[0], out=out)  # first frame outside the timing (context warm-up)
-        t0 = time.perf_counter()
+        c0, t0 = _cpu_s(), time.perf_counter()
         for q in qpos:
-            r.render(q, out=out)
-        return len(qpos) / (time.perf_counter() - t0)
+            for _ in range(tiles):
+                r.render(q, out=out)
+        wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    return len(qpos) / wall, cpu / len(qpos)
 
 
-def export_fps(reader, ids: list[str], out: Path, width: int, height: int, n: int) -> float:
-    t0 = time.perf_counter()
+def export_run(reader, ids: list[str], out: Path, width: int, height: int, n: int) -> tuple[float, float]:
+    c0, t0 = _cpu_s(), time.perf_counter()
     export_video(reader, ids, out, width=width, height=height)
-    return n / (time.perf_counter() - t0)
+    wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    return n / wall, cpu / n
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=480)
     args = ap.parse_args()
@@ -86,18 +100,21 @@ def main() -> None:
         for label, suffix, tiles in (("ant MP4", ".mp4", 1), ("ant GIF", ".gif", 1), ("ant MP4 compare 2", ".mp4", 2)):
             raw, exp = [], []
             for i in range(args.repeats):
-                # Raw rate of the same work: one render per tile per frame.
-                raw.append(raw_fps(reader, eid, W, H) / tiles)
-                exp.append(export_fps(reader, [eid] * tiles, tmp / f"out{i}{suffix}", W, H, args.frames))
-            rows.append((label, f"{W}x{H}" + (f" x{tiles}" if tiles > 1 else ""), statistics.median(raw),
-                         statistics.median(exp), raw, exp))
-    print(f"\nexport throughput, {args.frames} frames, median of {args.repeats} alternated runs "
-          f"(MUJOCO_GL={__import__('os').environ.get('MUJOCO_GL')}, mujoco {mujoco.__version__})")
-    print(f"{'case':<20} {'size':<14} {'raw fps':>9} {'export fps':>11} {'ratio':>7}   runs raw / export")
-    for label, size, r, e, rr, ee in rows:
-        print(f"{label:<20} {size:<14} {r:9.1f} {e:11.1f} {e / r:7.2f}   "
-              f"{' '.join(f'{x:.1f}' for x in rr)} / {' '.join(f'{x:.1f}' for x in ee)}")
-
+                raw.append(raw_run(reader, eid, W, H, tiles))
+                exp.append(export_run(reader, [eid] * tiles, tmp / f"out{i}{suffix}", W, H, args.frames))
+            rows.append((label, f"{W}x{H}" + (f" x{tiles}" if tiles > 1 else ""), raw, exp))
+    med = statistics.median
+    print(f"\nexport throughput, {args.frames} frames, {args.repeats} alternated rounds, medians "
+          f"(MUJOCO_GL={__import__('os').environ.get('MUJOCO_GL')}, mujoco {mujoco.__version__}, "
+          f"{__import__('os').cpu_count()} CPUs, load {__import__('os').getloadavg()[0]:.1f})")
+    print(f"{'case':<19} {'size':<13} {'raw fps':>8} {'export fps':>10} {'ratio':>6} {'pair ratio':>10} "
+          f"{'raw cpu ms/f':>12} {'export cpu ms/f':>15}")
+    for label, size, raw, exp in rows:
+        r, e = med(x[0] for x in raw), med(x[0] for x in exp)
+        pair = med(b[0] / a[0] for a, b in zip(raw, exp))
+        print(f"{label:<19} {size:<13} {r:8.1f} {e:10.1f} {e / r:6.2f} {pair:10.2f} "
+              f"{1000 * med(x[1] for x in raw):12.1f} {1000 * med(x[1] for x in exp):15.1f}")
+    print("ratio = median export fps / median raw fps; pair ratio = median over rounds of export/raw")
 
 if __name__ == "__main__":
     main()
