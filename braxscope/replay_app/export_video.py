@@ -121,7 +121,7 @@ def _load(reader: StoreReader, eid: str) -> _Track:
     ep = reader.get_episode(eid)
     fr = reader.frames(ep)
     ret = np.cumsum(fr.reward.astype(np.float64))
-    return _Track(label=f"{ep.source} {ep.id} it {ep.iteration}", qpos=fr.qpos, reward=fr.reward, ret=ret)
+    return _Track(label=f"{ep.source} {ep.id}  |  iteration {ep.iteration}", qpos=fr.qpos, reward=fr.reward, ret=ret)
 
 
 def _writer(path: Path, suffix: str, W: int, H: int, fps: float):
