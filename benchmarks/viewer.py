@@ -158,6 +158,7 @@ def child_app(store: str, seconds: float, walk: int) -> dict:
             t = time.perf_counter()
             app.frame()
             app.pace(t)
+        app.stats.draw_s.clear()
         n0, g0, t0 = app.stats.frames_shown, app.stats.gui_frames, time.perf_counter()
         while time.perf_counter() - t0 < seconds:
             t = time.perf_counter()
@@ -166,6 +167,7 @@ def child_app(store: str, seconds: float, walk: int) -> dict:
         dt = time.perf_counter() - t0
         res["app_fps"] = (app.stats.frames_shown - n0) / dt
         res["gui_fps"] = (app.stats.gui_frames - g0) / dt
+        res["draw_ms"] = sorted(app.stats.draw_s)[len(app.stats.draw_s) // 2] * 1000 if app.stats.draw_s else float("nan")
         s.pause()
         # 2) scrub latency inside an episode: seek, then until that frame is drawn in the window.
         rng = random.Random(0)
@@ -256,7 +258,7 @@ def main() -> None:
             apps.append(_child("app", env, store, a.seconds, a.walk))
         # First frame: the real command, from process start to the first frame drawn.
         firsts = []
-        for _ in range(3):
+        for _ in range(3):  # --exit-after waits for the first frame, so the stats always have it
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
                 stats = f.name
             t0 = time.time()
@@ -274,7 +276,8 @@ def main() -> None:
     ff_total = float(np.median([f[0] for f in firsts]))
     ff_cmd = float(np.median([f[1] for f in firsts]))
     x = apps[0]
-    print(f"\nviewer benchmark: ant {W}x{H}, shadows off, MUJOCO_GL={env['MUJOCO_GL']}, Xvfb, {os.cpu_count()} CPUs; "
+    load = os.getloadavg()[0]
+    print(f"\nviewer benchmark (load average {load:.1f} at the end): ant {W}x{H}, shadows off, MUJOCO_GL={env['MUJOCO_GL']}, Xvfb, {os.cpu_count()} CPUs; "
           f"store {x['store_frames'] / 1e6:.2f}M frames, walked {x['walked_episodes']} episodes end to end")
     print(f"{'measure':<46}{'value':>12}{'target':>14}{'ok':>5}")
     rows = [
@@ -282,6 +285,7 @@ def main() -> None:
         ("app displayed frames/s at 8x (median of 2)", f"{app_fps:.1f}", "", None),
         ("app / raw", f"{app_fps / raw:.2f}", ">= 0.90", app_fps / raw >= 0.9),
         ("GUI frames/s drawn during playback", f"{float(np.median([x['gui_fps'] for x in apps])):.1f}", "", None),
+        ("DearPyGui draw time per GUI frame, p50 (ms)", f"{float(np.median([x['draw_ms'] for x in apps])):.1f}", "", None),
         ("scrub latency p50 (ms)", f"{_pct(scrub, 50):.1f}", "", None),
         ("scrub latency p95 (ms)", f"{_pct(scrub, 95):.1f}", "< 100", _pct(scrub, 95) < 100),
         ("switch episode, load + first frame p50 (ms)", f"{_pct(switch, 50):.1f}", "", None),

@@ -65,6 +65,7 @@ class AppStats:
     frames_shown: int = 0
     gui_frames: int = 0
     shown: list = field(default_factory=list)  # (seq, requested_at, shown_at) of recent frames
+    draw_s: list = field(default_factory=list)  # seconds DearPyGui took to draw each recent GUI frame
     first_frame_wall: float | None = None  # time.time() when the first frame was on screen
     trace: list = field(default_factory=list)  # (time.time(), views, frames) of recent shown frames
 
@@ -78,11 +79,14 @@ class ReplayApp:
         self.w, self.h = width, height
         self.fps = max(1.0, float(fps))
         self.overlays = Overlays()
+        self.ghost = False
         self.stats = AppStats(started=started or time.perf_counter())
         self.shown_seq = 0
         self._requested_key = None
         self._plot_key = None
         self._catalog_seen = -1
+        self._table_now = True
+        self._table_t = 0.0
         self._header_t = 0.0
         self._export_thread: threading.Thread | None = None
         self.export_status = ""
@@ -237,6 +241,7 @@ class ReplayApp:
                                                callback=lambda s, a: self.worker.command("camera", a))
                 dpg.add_button(label="Reset view", callback=lambda: self.worker.command("reset"))
                 self.shadow_box = dpg.add_checkbox(label="Shadows", callback=lambda s, a: self.worker.command("shadows", a))
+                self.ghost_box = dpg.add_checkbox(label="Ghost", callback=lambda s, a: self.set_ghost(a))
                 dpg.add_spacer(width=8)
                 self.target_combo = dpg.add_combo([], width=170, callback=self._on_target)
             with dpg.group(horizontal=True):
@@ -336,7 +341,7 @@ class ReplayApp:
                 self.s.add_compare(eid) if eid not in self.s.views else self.s.remove_compare(eid)
         else:
             self.s.select(eid)
-        self._catalog_seen = -1  # re-mark the selected rows
+        self._table_now = True  # re-mark the selected rows
         self._poke.set()
 
     def _compare_snapshots(self) -> None:
@@ -347,7 +352,7 @@ class ReplayApp:
             self.s.select(picks[0])
         else:
             self.s.message = "no policy snapshots in this store"
-        self._catalog_seen = -1
+        self._table_now = True
         self._poke.set()
 
     def _default_export_path(self) -> str:
@@ -386,18 +391,25 @@ class ReplayApp:
         self._export_thread = threading.Thread(target=work, name="braxscope-export", daemon=True)
         self._export_thread.start()
 
+    def set_ghost(self, on: bool) -> None:
+        """Compare mode drawn in one scene: the first episode solid, the others translucent."""
+        self.ghost = bool(on)
+        self._requested_key = None
+
     def _on_sort(self, sender, specs) -> None:
         if not specs:
             return
         col, direction = specs[0]
         name = dpg.get_item_user_data(col)
         self.s.set_sort(name, descending=direction < 0)
+        self._table_now = True
 
     def _filter_changed(self) -> None:
         src = dpg.get_value(self.f_source)
         self.s.set_filter(source=None if src == "all sources" else src,
                           iter_min=_num(dpg.get_value(self.f_iter_min), int), iter_max=_num(dpg.get_value(self.f_iter_max), int),
                           ret_min=_num(dpg.get_value(self.f_ret_min), float), ret_max=_num(dpg.get_value(self.f_ret_max), float))
+        self._table_now = True
 
     def _on_wheel(self, sender, delta) -> None:
         if dpg.is_item_hovered("viewport"):
@@ -472,7 +484,10 @@ class ReplayApp:
                 self.stats.first_frame_wall = time.time()
             self._draw_overlays(f.tag)
         self._update_widgets()
+        t_draw = time.perf_counter()
         dpg.render_dearpygui_frame()
+        self.stats.draw_s.append(time.perf_counter() - t_draw)
+        del self.stats.draw_s[:-2000]
         self.stats.gui_frames += 1
 
     def pace(self, t0: float) -> None:
@@ -496,7 +511,8 @@ class ReplayApp:
             while dpg.is_dearpygui_running():
                 t0 = time.perf_counter()
                 self.frame()
-                if t_end is not None and t0 > t_end:
+                # --exit-after (tests, benchmarks): at least that long, and until a first frame was shown.
+                if t_end is not None and t0 > t_end and (self.stats.first_frame_s is not None or t0 > t_end + 30):
                     if screenshot and not shot_pending:
                         dpg.output_frame_buffer(file=screenshot)
                         shot_pending = True
@@ -526,13 +542,14 @@ class ReplayApp:
             views = tuple(s.views)
             frames = tuple(s.frame_of(i) for i in range(len(views)))
             loaded = tuple(s.data(v) is not None for v in views)
-            key = (views, frames, loaded)
+            ghost = self.ghost and len(views) > 1
+            key = (views, frames, loaded, ghost)
             if key == self._requested_key:
                 return False
             qposes = s.qpos()
             info = [self._cell_info(i, v) for i, v in enumerate(views)]
         self._requested_key = key
-        self.worker.request(qposes, tag=(views, frames, qposes, info))
+        self.worker.request(qposes, tag=(views, frames, qposes, info, ghost), ghost=ghost)
         return True
 
     def _cell_info(self, i: int, v: str) -> dict:
@@ -554,7 +571,16 @@ class ReplayApp:
         dpg.delete_item(self.overlay_layer, children_only=True)
         if not tag:
             return
-        views, frames, qposes, info = tag
+        views, frames, qposes, info, ghost = tag
+        if ghost:
+            # One scene: one legend box, each episode in the colour of its ghost.
+            lines = []
+            for i, c in enumerate(info):
+                what = "solid" if i == 0 else "ghost"
+                ret = f"  return {c['ret']:+.1f}" if "ret" in c else ""
+                lines.append((f"{c['id']} it {c['iteration']} ({what})  step {c['frame']}{ret}", COMPARE_COLOURS[i % 4]))
+            self._draw_box(lines, 0, 0)
+            return
         rows, cols = grid_shape(len(views))
         cw, ch = self.w // cols, self.h // rows
         ov = self.overlays
@@ -602,8 +628,12 @@ class ReplayApp:
 
     def _update_widgets(self) -> None:
         s = self.s
-        if s.catalog_version != self._catalog_seen:
+        # Rebuilding the table costs a few thousand items: while a live run grows it, at most once
+        # a second; at once after the user sorts, filters or selects.
+        if s.catalog_version != self._catalog_seen and (self._table_now or time.perf_counter() - self._table_t > 1.0):
             self._catalog_seen = s.catalog_version
+            self._table_now = False
+            self._table_t = time.perf_counter()
             self._fill_table()
             self._fill_targets()
         n = s.length

@@ -18,6 +18,8 @@ import numpy as np
 from .renderer import Renderer
 
 _LOADING_RGB = np.array([0.13, 0.14, 0.16], np.float32)  # a cell whose episode is not loaded yet
+# Tints of compared episodes in ghost mode, matching the app's compare colours (blue, orange, green, magenta).
+GHOST_RGB = [(86, 156, 255), (255, 160, 60), (110, 210, 120), (220, 100, 220)]
 
 
 @dataclass
@@ -72,12 +74,13 @@ class RenderWorker:
 
     # ------------------------------------------------------------ GUI side
 
-    def request(self, qposes: list[np.ndarray | None], tag: Any = None) -> int:
-        """Render these states (one per grid cell) as soon as possible; replaces a pending request."""
+    def request(self, qposes: list[np.ndarray | None], tag: Any = None, ghost: bool = False) -> int:
+        """Render these states (one per grid cell, or with ``ghost`` all in one scene, the first
+        solid) as soon as possible; replaces a pending request."""
         with self._cond:
             self._seq += 1
             q = [None if x is None else np.array(x, dtype=np.float64, copy=True) for x in qposes]
-            self._request = (self._seq, q, tag, time.perf_counter())
+            self._request = (self._seq, q, tag, time.perf_counter(), ghost)
             self._cond.notify()
             return self._seq
 
@@ -87,9 +90,9 @@ class RenderWorker:
         with self._cond:
             self._commands.append((name, args))
             if self._request is None and self._last_request is not None:
-                seq, q, tag, _ = self._last_request
+                seq, q, tag, _, ghost = self._last_request
                 self._seq += 1
-                self._request = (self._seq, q, tag, time.perf_counter())
+                self._request = (self._seq, q, tag, time.perf_counter(), ghost)
             self._cond.notify()
 
     def take(self) -> RenderedFrame | None:
@@ -136,9 +139,9 @@ class RenderWorker:
                 for name, args in commands:
                     for r in renderers.values():
                         self._apply(r, name, args)
-                seq, qposes, tag, t_req = req
+                seq, qposes, tag, t_req, ghost = req
                 try:
-                    frame = self._compose(renderers, main, qposes)
+                    frame = self._ghosts(main, qposes) if ghost else self._compose(renderers, main, qposes)
                 except BaseException as e:  # never kill the thread on one bad frame
                     self.error = e
                     continue
@@ -172,6 +175,16 @@ class RenderWorker:
         if label in ("track", "free") or label not in self.camera_names:
             return label if label in ("track", "free") else "track"
         return self.camera_names.index(label) - 2
+
+    def _ghosts(self, main: Renderer, qposes: list) -> tuple[np.ndarray, list[bool]]:
+        out = np.empty((self.height, self.width, 3), np.float32)
+        shown = [q for q in qposes if q is not None]
+        if not shown:
+            out[...] = _LOADING_RGB
+            return out, [False] * len(qposes)
+        img = main.render_ghosts(shown, colours=[tuple(c / 255.0 for c in rgb) for rgb in GHOST_RGB])
+        np.multiply(img, np.float32(1 / 255), out=out)
+        return out, [q is not None and not np.isfinite(q).all() for q in qposes]
 
     def _compose(self, renderers: dict, main: Renderer, qposes: list) -> tuple[np.ndarray, list[bool]]:
         rows, cols = grid_shape(len(qposes))

@@ -139,12 +139,50 @@ class Renderer:
                 return self._invalid.copy()
             out[...] = self._invalid
             return out
+        self._update_scene(q)
+        return self._renderer.render(out=out)
+
+    def _update_scene(self, q: np.ndarray) -> None:
         self._data.qpos[:] = q
         mujoco.mj_kinematics(self.model, self._data)
         # The tracking camera looks at the body's subtree_com, which mj_kinematics leaves at 0.
         mujoco.mj_comPos(self.model, self._data)
         mujoco.mj_camlight(self.model, self._data)  # cameras and lights attached to bodies
         self._renderer.update_scene(self._data, camera=self.camera)
+
+    def render_ghosts(self, qposes: list[np.ndarray], colours: list[tuple[float, float, float]] | None = None,
+                      alpha: float = 0.35, out: np.ndarray | None = None, align: bool = True) -> np.ndarray:
+        """Several states in one scene: ``qposes[0]`` solid, the others translucent ("ghosts",
+        tinted by ``colours``, RGB in [0,1]) so that gaits can be compared in place. The camera
+        tracks the first state. With ``align`` (and a free-floating root), every ghost's root is
+        moved to the first state's x, y: episodes that walked different distances overlap.
+        States with NaN/inf are left out; a NaN first state gives the invalid frame."""
+        if not qposes:
+            raise RendererError("render_ghosts needs at least one state")
+        q0 = np.asarray(qposes[0])
+        if q0.shape != (self.model.nq,) or not np.isfinite(q0).all():
+            return self.render(q0, out=out)  # the shape error, or the invalid frame
+        self._update_scene(q0)
+        scn = self._renderer.scene
+        if getattr(self, "_ghost", None) is None:
+            self._ghost = (mujoco.MjData(self.model), mujoco.MjvOption(), mujoco.MjvPerturb())
+        data, opt, pert = self._ghost
+        for i, q in enumerate(qposes[1:], start=1):
+            q = np.asarray(q)
+            if q.shape != (self.model.nq,) or not np.isfinite(q).all():
+                continue
+            data.qpos[:] = q
+            if align and self.model.njnt and self.model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE:
+                adr = int(self.model.jnt_qposadr[0])
+                data.qpos[adr:adr + 2] = q0[adr:adr + 2]
+            mujoco.mj_kinematics(self.model, data)
+            n0 = scn.ngeom
+            mujoco.mjv_addGeoms(self.model, data, opt, pert, mujoco.mjtCatBit.mjCAT_DYNAMIC, scn)
+            for g in range(n0, scn.ngeom):
+                if colours is not None:
+                    c = colours[i % len(colours)]
+                    scn.geoms[g].rgba[:3] = 0.5 * scn.geoms[g].rgba[:3] + 0.5 * np.asarray(c[:3])
+                scn.geoms[g].rgba[3] = alpha
         return self._renderer.render(out=out)
 
     def _invalid_frame(self) -> np.ndarray:

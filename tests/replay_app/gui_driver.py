@@ -196,6 +196,14 @@ def main(store: str, out: str) -> None:
         h, w = v.shape[:2]
         left, right = v[:, : w // 2], v[:, w // 2:]
         R["compare2"] = {"std": [float(left.std()), float(right.std())], "diff": float(np.abs(left - right).mean())}
+        # ghost: the same two episodes in one scene (no grid), differing from the grid
+        app.set_ghost(True)
+        pump(app, until=lambda: app.shown_state is not None and app.shown_state[4])
+        pump(app, 0.05)
+        v_ghost = rec.regions("compare_ghost")["viewport"]
+        R["ghost"] = {"diff_from_grid": float(np.abs(v_ghost - v).mean()), "std": float(v_ghost.std()),
+                      "shown_ghost": bool(app.shown_state[4])}
+        app.set_ghost(False)
         s.set_compare(["0:0", "0:3", "0:6", "0:7"])
         settle(app)
         g = rec.regions("compare_4")

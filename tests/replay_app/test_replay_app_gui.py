@@ -89,6 +89,11 @@ def test_compare_mode_draws_two_and_four_viewports_that_differ(shown):
     assert min(c4["std"]) > 15 and c4["diff"] > 2
 
 
+def test_ghost_mode_draws_the_compared_episodes_in_one_scene(shown):
+    g = shown["ghost"]
+    assert g["shown_ghost"] and g["std"] > 15 and g["diff_from_grid"] > 5
+
+
 def test_compare_snapshots_is_one_click_first_middle_latest(shown):
     c = shown["compare_snapshots"]
     assert len(c["views"]) == 3 and c["iterations"] == sorted(c["iterations"])

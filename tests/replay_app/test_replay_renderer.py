@@ -85,3 +85,17 @@ def test_render_thread_grid_for_compare_draws_each_cell(ant_store):
         assert (cells[2] == cells[2][0, 0]).all() and (cells[3] == cells[3][0, 0]).all()  # not loaded / unused: flat
     finally:
         w.close()
+
+
+def test_ghosts_draw_other_states_translucent_in_one_scene(ant_store):
+    r = open_store(ant_store)
+    qa, qb = r.frames("0:0").qpos[70], r.frames("0:6").qpos[70]
+    with Renderer(load_model("ant"), 160, 120) as rend:
+        solo = rend.render(qa).copy()
+        alone = rend.render_ghosts([qa]).copy()
+        both = rend.render_ghosts([qa, qb], colours=[(1, 0, 0), (0, 0, 1)]).copy()
+        nan = np.full_like(qb, np.nan)
+        skipped = rend.render_ghosts([qa, nan]).copy()
+    np.testing.assert_array_equal(alone, solo)  # no ghosts: exactly the plain frame
+    np.testing.assert_array_equal(skipped, solo)  # an invalid ghost is left out
+    assert np.abs(both.astype(int) - solo).sum() > 1000  # the ghost is drawn
