@@ -66,6 +66,10 @@ class Hdf5ModelError(Hdf5Error):
     """The file holds no MuJoCo model, or one that does not load."""
 
 
+class DamagedHdf5Error(Hdf5Error):
+    """The file is HDF5 but some of it cannot be read (truncated or corrupted)."""
+
+
 class OutputExistsError(Hdf5Error):
     """The output path exists already."""
 
@@ -134,6 +138,9 @@ def export_hdf5(
     out = Path(out)
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out} exists: choose another path or pass --force to replace it")
+    if out.is_dir():
+        raise OutputExistsError(f"{out} is a directory: give a file name such as {out / 'episodes.h5'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
     infos = _select(reader, episodes)
     model_blob = np.frombuffer(reader.model_bytes(), dtype=np.uint8)
     run = _run_attrs(reader.info.attrs)
@@ -313,19 +320,27 @@ def read_hdf5(src: str | os.PathLike, *, model_path: str | os.PathLike | None = 
     """
     src = Path(src)
     f = _open_h5(src)
-    with f:
-        layout = detect_layout(f)
-        run = _read_run(f, layout)
-        model = _read_model(f, layout, src, model_path)
-        nq, nv, nu = model.nq, model.nv, model.nu
-        for key, have in (("nq", nq), ("nv", nv), ("nu", nu)):
-            if run.get(key) is not None and int(run[key]) != have:
-                raise Hdf5LayoutError(f"{src} says {key}={run[key]} but its model has {key}={have}: the file is inconsistent")
-        run.update(nq=nq, nv=nv, nu=nu)
-        groups = _episode_groups(f, layout)
-        if not groups:
-            raise NoEpisodesError(f"{src} holds no episodes")
-        episodes = [_read_episode(g, layout, nq, nv, nu) for g in groups]
+    try:
+        with f:
+            return _read_open_file(f, src, model_path)
+    except (OSError, RuntimeError, KeyError) as e:
+        # h5py raises these for truncated files and damaged objects.
+        raise DamagedHdf5Error(f"{src} is damaged and cannot be read ({str(e).splitlines()[0][:120]})") from None
+
+
+def _read_open_file(f: h5py.File, src: Path, model_path) -> tuple[dict, mujoco.MjModel, list[EpisodeData], str]:
+    layout = detect_layout(f)
+    run = _read_run(f, layout)
+    model = _read_model(f, layout, src, model_path)
+    nq, nv, nu = model.nq, model.nv, model.nu
+    for key, have in (("nq", nq), ("nv", nv), ("nu", nu)):
+        if run.get(key) is not None and int(run[key]) != have:
+            raise Hdf5LayoutError(f"{src} says {key}={run[key]} but its model has {key}={have}: the file is inconsistent")
+    run.update(nq=nq, nv=nv, nu=nu)
+    groups = _episode_groups(f, layout)
+    if not groups:
+        raise NoEpisodesError(f"{src} holds no episodes")
+    episodes = [_read_episode(g, layout, nq, nv, nu) for g in groups]
     return run, model, episodes, layout
 
 
@@ -336,8 +351,8 @@ def _open_h5(src: Path) -> h5py.File:
         raise NotHdf5Error(f"{src} is not an HDF5 file: import-hdf5 reads .h5/.hdf5 files in the robomimic or Minari layout")
     try:
         return h5py.File(src, "r")
-    except OSError as e:
-        raise NotHdf5Error(f"{src} cannot be opened as HDF5 ({str(e).splitlines()[0][:120]})") from None
+    except OSError as e:  # it has an HDF5 signature but does not open: truncated or damaged
+        raise DamagedHdf5Error(f"{src} is a damaged HDF5 file ({str(e).splitlines()[0][:140]})") from None
 
 
 def _attr_str(obj, key: str) -> str | None:
@@ -582,6 +597,6 @@ def _import_snapshot(w: StoreWriter, e: EpisodeData) -> None:
 
 __all__ = [
     "LAYOUTS", "export_hdf5", "import_hdf5", "read_hdf5", "detect_layout", "EpisodeData", "ExportResult",
-    "ImportResult", "Hdf5Error", "NotHdf5Error", "Hdf5LayoutError", "Hdf5ModelError", "OutputExistsError",
+    "ImportResult", "Hdf5Error", "NotHdf5Error", "DamagedHdf5Error", "Hdf5LayoutError", "Hdf5ModelError", "OutputExistsError",
     "NoEpisodesError",
 ]

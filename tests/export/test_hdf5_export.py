@@ -297,3 +297,15 @@ def test_mjb_model_survives_without_xml(store, tmp_path):
         assert json.loads(f["data"].attrs["env_args"])["model_xml"] is None
     m = mujoco.MjModel.from_binary_path("m.mjb", {"m.mjb": blob})
     assert m.nq == 8
+
+
+def test_truncated_file_is_reported_as_damaged(store, tmp_path):
+    from braxscope.schema.hdf5 import DamagedHdf5Error
+
+    good = export_hdf5(store, tmp_path / "good.h5").path
+    data = good.read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) * 2 // 3])  # a copy that stopped part way
+    with pytest.raises(DamagedHdf5Error, match="damaged HDF5 file .*truncated"):
+        import_hdf5(cut, tmp_path / "cut.zarr")
+    assert not (tmp_path / "cut.zarr").exists()
