@@ -295,6 +295,7 @@ def main() -> int:
     work = Path(args.dir or tempfile.mkdtemp(prefix="braxscope-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     T = args.steps
+    load0 = os.getloadavg()[0]
     rows = T * E
     print(f"data: {T} steps x {E} envs = {rows:,} env-rows (nq {NQ}, nv {NV}, nu {NU}); dir {work}", flush=True)
     d = synth(T)
@@ -305,9 +306,13 @@ def main() -> int:
     for p in paths.values():
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
-    res["braxscope"]["write_s"] = write_braxscope(paths["braxscope"], d, model)
-    res["hdf5-gzip"]["write_s"] = write_hdf5(paths["hdf5-gzip"], d, eps)
-    res["npz"]["write_s"] = write_npz(paths["npz"], d)
+    for key, fn in (("braxscope", lambda: write_braxscope(paths["braxscope"], d, model)),
+                    ("hdf5-gzip", lambda: write_hdf5(paths["hdf5-gzip"], d, eps)), ("npz", lambda: write_npz(paths["npz"], d))):
+        t0 = os.times()
+        res[key]["write_s"] = fn()
+        t1 = os.times()
+        # CPU seconds of all threads: what the write costs, apart from waiting for a shared CPU.
+        res[key]["cpu_s"] = (t1.user - t0.user) + (t1.system - t0.system)
     for k, p in paths.items():
         res[k]["bytes"] = du(p)
         res[k]["rows_s"] = rows / res[k]["write_s"]
@@ -334,6 +339,7 @@ def main() -> int:
     lines = [
         ("bytes on disk (MB)", lambda r: f"{r['bytes'] / 1e6:.1f}", lambda a, b: a["bytes"] / b["bytes"]),
         ("write env-rows/s", lambda r: f"{r['rows_s']:,.0f}", lambda a, b: a["rows_s"] / b["rows_s"]),
+        ("write CPU s (user+sys)", lambda r: f"{r['cpu_s']:.2f}", lambda a, b: a["cpu_s"] / b["cpu_s"]),
         ("seek 1 frame p50 (ms)", lambda r: ms(r["seek1"], 50), lambda a, b: pct(a["seek1"], 50) / pct(b["seek1"], 50)),
         ("seek 1 frame p95 (ms)", lambda r: ms(r["seek1"], 95), lambda a, b: pct(a["seek1"], 95) / pct(b["seek1"], 95)),
         ("seek 1000 rows p50 (ms)", lambda r: ms(r["seek1000"], 50), lambda a, b: pct(a["seek1000"], 50) / pct(b["seek1000"], 50)),
@@ -346,7 +352,8 @@ def main() -> int:
     table = [[name, f(res["braxscope"]), f(res["hdf5-gzip"]), f(res["npz"]), f"{ratio(b, h):.2f}x"] for name, f, ratio in lines]
     widths = [max(len(r[i]) for r in [header] + table) for i in range(len(header))]
     print()
-    print(f"tail: poll interval {POLL_INTERVAL_S * 1e3:.0f} ms; samples braxscope {len(b['tail'])}, hdf5 {len(h['tail'])}")
+    print(f"tail: poll interval {POLL_INTERVAL_S * 1e3:.0f} ms; samples braxscope {len(b['tail'])}, hdf5 {len(h['tail'])}; "
+          f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end on {os.cpu_count()} CPUs")
     for r in [header] + table:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
     targets = [

@@ -225,7 +225,7 @@ class StoreWriter:
         self._values: zarr.Array | None = None
         self._last_env_step = int(commit.get("last_env_step", -1))
         # Chunk files of different columns are encoded and written in parallel.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="braxscope-store")
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="braxscope-store")
 
     # ---------------------------------------------------------------- lifetime
 
