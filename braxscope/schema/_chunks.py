@@ -29,6 +29,14 @@ class UnsupportedLayout(Exception):
     """The array is valid Zarr but not in the one shape this fast path handles."""
 
 
+class ChunkMissingError(Exception):
+    """A chunk inside the rows asked for has no file (not visible yet, or deleted)."""
+
+    def __init__(self, chunk: int):
+        super().__init__(f"chunk {chunk} is missing")
+        self.chunk = chunk
+
+
 class ChunkDecodeError(Exception):
     """A chunk file exists but does not decode to a chunk of the array (truncated or corrupt)."""
 
@@ -138,8 +146,10 @@ class ChunkedColumn:
             return None
         return self.decode(c, raw)
 
-    def read(self, lo: int, hi: int, slot: int | None = None) -> np.ndarray:
-        """Rows ``[lo, hi)`` (of trailing index ``slot`` on axis 1 when given), a fresh array."""
+    def read(self, lo: int, hi: int, slot: int | None = None, *, strict: bool = False) -> np.ndarray:
+        """Rows ``[lo, hi)`` (of trailing index ``slot`` on axis 1 when given), a fresh array.
+        A chunk without a file reads as fill values, or raises ChunkMissingError when ``strict``
+        (braxscope's writer writes every chunk of the committed rows, whatever its values)."""
         trailing = self.trailing if slot is None else self.trailing[1:]
         out = np.empty((max(0, hi - lo), *trailing), dtype=self.dtype.newbyteorder("="))
         if hi <= lo or self.empty:
@@ -152,6 +162,8 @@ class ChunkedColumn:
             chunk = self.read_chunk(c)
             dst = out[a - lo : b - lo]
             if chunk is None:
+                if strict:
+                    raise ChunkMissingError(c)
                 dst[...] = self.fill
                 continue
             src = chunk[a - c * C : b - c * C]

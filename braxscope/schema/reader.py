@@ -31,7 +31,7 @@ from .errors import (
     ShapeMismatchError,
     StoreNotFoundError,
 )
-from ._chunks import ChunkDecodeError, ChunkedColumn, UnsupportedLayout
+from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
 from .model_blob import model_from_bytes, sha256
 
 # A committed row may lag on a network filesystem; retry this long before calling it missing.
@@ -331,7 +331,7 @@ class StoreReader:
             block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, n)
             self._append_catalog(w, block, lo, n)
             return
-        except CorruptStoreError:
+        except (CorruptStoreError, NotYetVisibleError):
             pass
         # Something in the new rows is damaged: go chunk by chunk, so it costs only its own rows.
         while lo < n:
@@ -419,16 +419,20 @@ class StoreReader:
         deadline = time.monotonic() + _VISIBILITY_RETRY_S
         while True:
             out = {}
-            for name in [c for c in columns if c != sentinel] + [sentinel]:
-                out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None)
-            if not (out[sentinel] == -1).any():
+            missing = None
+            try:
+                for name in [c for c in columns if c != sentinel] + [sentinel]:
+                    out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None)
+            except ChunkMissingError as e:
+                missing = f"{e.args[0]} in {stream}/{name}"  # a chunk file not visible (yet)
+            if missing is None and not (out[sentinel] == -1).any():
                 if sentinel not in columns:
                     del out[sentinel]
                 return out
             if time.monotonic() > deadline:
                 raise NotYetVisibleError(
-                    f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten: "
-                    "the filesystem lags or a chunk is missing; run braxscope verify"
+                    f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten"
+                    f"{f' ({missing})' if missing else ''}: the filesystem lags or a chunk is missing; run braxscope verify"
                 )
             time.sleep(0.02)
 
@@ -436,9 +440,11 @@ class StoreReader:
         try:
             col = w.column(stream, column)
             if col is not None:
-                return col.read(lo, hi, slot)
+                return col.read(lo, hi, slot, strict=True)
             arr = w.array(stream, column, hi)
             return np.asarray(arr[lo:hi] if slot is None else arr[lo:hi, slot])
+        except ChunkMissingError:
+            raise
         except ChunkDecodeError as e:
             raise CorruptStoreError(
                 f"writers/{w.id}/{stream}/{column} chunk {e.chunk} (rows {e.chunk * layout.CHUNK_ROWS}-"

@@ -214,3 +214,23 @@ def test_info_shows_the_healthy_writer_and_names_the_damaged_one(tmp_path):
     assert res.stdout.splitlines()[-1] == (f"damaged: {path}/writers/{ids[1]}/zarr.json is not valid JSON (JSONDecodeError at byte 1): "
                                            f"the store's writer {ids[1]} metadata is damaged")
     assert tree_hash(path) == before
+
+
+def test_a_missing_chunk_inside_the_committed_rows_is_retried_then_named(corpus, tmp_path, monkeypatch):
+    import shutil
+
+    from braxscope.schema import NotYetVisibleError, reader
+
+    cases, _, _, wid = corpus
+    path = tmp_path / "missing_chunk.zarr"
+    shutil.copytree(cases["healthy"], path)
+    (path / "writers" / wid / "train" / "qpos" / "c.1.0.0").unlink()
+    monkeypatch.setattr(reader, "_VISIBILITY_RETRY_S", 0.2)
+    r = open_store(path)
+    bad = next(ep for ep in r.episodes() if ep.source == "train" and ep.start <= 300 < ep.start + ep.length)
+    with pytest.raises(NotYetVisibleError, match=r"\(chunk 1 is missing in train/qpos\)"):
+        r.frames(bad)  # never NaN rows passed off as data
+    res = subprocess.run([BRAXSCOPE, "verify", str(path)], capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    assert res.returncode == 1
+    assert res.stdout.splitlines()[0] == (f"DAMAGED: writers/{wid}/train/qpos: chunk 1 (rows 256-511) is missing: "
+                                          "committed rows read as fill values")
