@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     except BraxscopeError as e:
         print(f"braxscope: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # unreadable path, I/O error: still one line, never a traceback
+        print(f"braxscope: error: {args.path} cannot be read ({e.strerror or e})", file=sys.stderr)
+        return 2
     doc = describe(reader)
     if args.json:
         print(json.dumps(doc, indent=1, allow_nan=False, default=str))

@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
     except BraxscopeError as e:
         print(f"braxscope: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # unreadable path, I/O error: still one line, never a traceback
+        print(f"braxscope: error: {args.path} cannot be read ({e.strerror or e})", file=sys.stderr)
+        return 2
     for f in report.findings:
         print(f.line())
     n_damage = sum(f.level == "damage" for f in report.findings)
