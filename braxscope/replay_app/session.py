@@ -429,7 +429,10 @@ class ReplaySession:
         with self._lock:
             target = target or self.live_target or self._default_target()
             if target is None:
-                self.message = "nothing to follow: the store has no episodes yet"
+                # An empty store (a run that has just started): follow whatever comes first.
+                self.live = True
+                self.playing = True
+                self.message = "waiting for the first episode"
                 self.version += 1
                 return False
             self.live_target = target
@@ -481,6 +484,10 @@ class ReplaySession:
     def _follow(self) -> None:
         """Keep the followed episode's id current (an open episode gets a catalog id when it
         ends) and move on to the newest one once the current one has been played."""
+        if self.live_target is None:
+            self.live_target = self._default_target()
+            if self.live_target is not None and self.message == "waiting for the first episode":
+                self.message = ""
         if not self.views or self.views[0] not in self._by_id:
             newest = self._newest(self.live_target) if self.live_target else None
             if newest is not None:

@@ -356,3 +356,22 @@ def test_an_open_episode_keeps_its_rows_when_it_is_catalogued(tmp_path):
     assert not info.in_progress and info.start == 0 and info.length == 20
     np.testing.assert_array_equal(s.data(s.views[0]).frames.qpos, a["qpos"])
     w.close()
+
+
+def test_live_on_an_empty_store_waits_for_the_first_episode(tmp_path):
+    from braxscope.schema.writer import StoreWriter
+
+    from .storegen import append_iteration, env_dt, load_model
+
+    model = load_model("inverted_pendulum")
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="inverted_pendulum", dt=env_dt(model, "inverted_pendulum"),
+                           train_slots=1)
+    s = session_of(tmp_path / "s.zarr")
+    assert not s.go_live() and s.live and "waiting" in s.message
+    append_iteration(w, model, "inverted_pendulum", 0, 0, 1, 20, 1.0, block=5, sleep_s=0.0)
+    w.commit()
+    s.poll_store()
+    s.tick()
+    s.poll_store()
+    assert s.live and s.views and s.data(s.views[0]) is not None and s.message == ""
+    w.close()
