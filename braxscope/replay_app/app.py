@@ -212,9 +212,9 @@ class ReplayApp:
             with dpg.table(tag="catalog", header_row=True, sortable=True, callback=self._on_sort, resizable=True,
                            policy=dpg.mvTable_SizingStretchProp, scrollY=True, row_background=True, height=-52,
                            borders_innerV=False, borders_outerH=True, clipper=True, freeze_rows=1):
-                for name, label, w in (("id", "id", 0.95), ("source", "source", 1.05), ("env", "env", 0.7),
-                                       ("iteration", "iter", 0.7), ("env_step", "step", 0.85), ("length", "len", 0.6),
-                                       ("return", "return", 1.05), ("status", "status", 0.95)):
+                for name, label, w in (("id", "id", 0.95), ("source", "source", 1.15), ("env", "env", 0.7),
+                                       ("iteration", "iter", 0.7), ("env_step", "step", 0.8), ("length", "len", 0.6),
+                                       ("return", "return", 1.0), ("status", "status", 0.9)):
                     dpg.add_table_column(label=label, init_width_or_weight=w, user_data=name,
                                          default_sort=(name == "id"))
             self.count_text = dpg.add_text("", color=DIM)

@@ -1,4 +1,4 @@
-"""``braxscope view PATH [--live] [--episode ID] [--compare ID ...] [--width W --height H] [--fps N]``.
+"""``braxscope view PATH [--live] [--episode ID] [--compare ID ... [--ghost]] [--width W --height H] [--fps N]``.
 
 Everything that can be wrong with the input (path, store version, damage, episode ids, no
 display, no OpenGL) is reported as one line before the window opens (exit 2).
@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--live", action="store_true", help="follow the newest data while the run records")
     parser.add_argument("--episode", metavar="ID", help="open this episode (ids as in 'braxscope info')")
     parser.add_argument("--compare", metavar="ID", nargs="+", help="open 2 to 4 episodes side by side")
+    parser.add_argument("--ghost", action="store_true", help="with --compare: draw the episodes in one scene, the others translucent")
     parser.add_argument("--width", type=int, default=640, help="viewport width in pixels (default 640)")
     parser.add_argument("--height", type=int, default=480, help="viewport height in pixels (default 480)")
     parser.add_argument("--fps", type=float, default=60.0, help="most frames drawn per second (default 60)")
@@ -80,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     if args.play and not session.live:
         session.play()
     app = ReplayApp(session, worker, width=args.width, height=args.height, fps=args.fps, started=started)
+    if args.ghost:
+        app.set_ghost(True)
+        import dearpygui.dearpygui as dpg
+
+        dpg.set_value(app.ghost_box, True)
     try:
         worker.wait_ready()
     except BraxscopeError:

@@ -31,9 +31,23 @@ def env_dt(model: mujoco.MjModel, name: str) -> float:
     return float(model.opt.timestep) * N_FRAMES[name]
 
 
+def _with_floor_contacts(model: mujoco.MjModel) -> mujoco.MjModel:
+    m = mujoco.MjModel.from_xml_path(str(ASSETS / "ant.xml"))
+    floor = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, "floor")
+    m.geom_contype[:] = 1
+    m.geom_conaffinity[:] = 0
+    m.geom_conaffinity[floor] = 1
+    m.geom_contype[floor] = 0
+    return m
+
+
 def simulate(model: mujoco.MjModel, name: str, length: int, *, seed: int, skill: float = 1.0) -> dict:
     """One episode: qpos [L,nq], qvel [L,nv], action [L,nu], reward [L] (forward speed), done [L]."""
     rng = np.random.default_rng(seed)
+    if name == "ant":
+        # brax's ant.xml turns MuJoCo collisions off (brax does its own contacts): without this the
+        # ant would sink through the floor. Ant geoms collide with the floor only.
+        model = _with_floor_contacts(model)
     data = mujoco.MjData(model)
     key = model.key_qpos[0] if model.nkey else None
     if key is not None:
