@@ -10,7 +10,8 @@ append call to the reader holding the row; p50/p95). Ratios are braxscope / HDF5
     MUJOCO_GL=egl .venv/bin/python benchmarks/store.py --steps 16384 --tail-seconds 3   # quick
 
 Workload details, so the numbers can be judged:
-- braxscope: appends of 64 time rows (the recorder's flush size), a commit every 1024 rows;
+- braxscope: appends of 64 time rows (the recorder's flush size), a commit every 8192 time rows
+  (``--commit-every``; the recorder commits about once a second);
   every row carries env_step, iteration, wall_time, flags and env_id besides the physics.
 - HDF5: robomimic's layout, ``data/demo_N/{states (qpos|qvel), actions, rewards, dones}``,
   gzip level 4, chunks of up to 1024 rows, each episode written whole when it ends (that is
@@ -41,7 +42,10 @@ from braxscope.schema import StoreWriter, open_store  # noqa: E402
 from braxscope.schema.reader import POLL_INTERVAL_S  # noqa: E402
 
 E, NQ, NV, NU = 8, 15, 14, 8
-BLOCK, COMMIT_EVERY = 64, 1024
+BLOCK = 64  # time rows per append: the recorder's device-to-host flush
+# Time rows per commit. The recorder commits about once a second; at the 200k env-rows/s target
+# that is 25k time rows, so 8192 (about three commits a second) is on the frequent side.
+COMMIT_EVERY = 8192
 
 
 def ant_like_model() -> mujoco.MjModel:
@@ -101,7 +105,7 @@ def pct(xs, q) -> float:
 # ------------------------------------------------------------------------ writers
 
 
-def write_braxscope(path: Path, d: dict, model) -> float:
+def write_braxscope(path: Path, d: dict, model, commit_every: int = COMMIT_EVERY) -> float:
     T = d["qpos"].shape[0]
     t0 = time.perf_counter()
     w = StoreWriter.create(path, model, env_name="ant", backend="synthetic", dt=0.05, train_slots=E)
@@ -110,7 +114,7 @@ def write_braxscope(path: Path, d: dict, model) -> float:
         j = min(T, i + BLOCK)
         w.append_train(qpos=d["qpos"][i:j], qvel=d["qvel"][i:j], action=d["action"][i:j], reward=d["reward"][i:j],
                        done=d["done"][i:j], env_id=env_id[: j - i], env_step=np.arange(i, j), iteration=i // 4096)
-        if j % COMMIT_EVERY == 0:
+        if j % commit_every == 0:
             w.commit()
     w.close()
     return time.perf_counter() - t0
@@ -289,6 +293,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=131072, help="time steps (x 8 envs = env-rows); default 1,048,576 env-rows")
     ap.add_argument("--seeks", type=int, default=200, help="random seeks per format (npz: a tenth of it)")
     ap.add_argument("--tail-seconds", type=float, default=12.0)
+    ap.add_argument("--commit-every", type=int, default=COMMIT_EVERY, help="braxscope: time rows per commit (multiple of 64)")
     ap.add_argument("--dir", default=None, help="where to write (default: a temp dir, removed after)")
     args = ap.parse_args()
 
@@ -306,7 +311,7 @@ def main() -> int:
     for p in paths.values():
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
-    for key, fn in (("braxscope", lambda: write_braxscope(paths["braxscope"], d, model)),
+    for key, fn in (("braxscope", lambda: write_braxscope(paths["braxscope"], d, model, args.commit_every)),
                     ("hdf5-gzip", lambda: write_hdf5(paths["hdf5-gzip"], d, eps)), ("npz", lambda: write_npz(paths["npz"], d))):
         t0 = os.times()
         res[key]["write_s"] = fn()

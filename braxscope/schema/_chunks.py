@@ -40,10 +40,11 @@ class ChunkMissingError(Exception):
 class ChunkDecodeError(Exception):
     """A chunk file exists but does not decode to a chunk of the array (truncated or corrupt)."""
 
-    def __init__(self, chunk: int, reason: str):
+    def __init__(self, chunk: int, reason: str, rows_per_chunk: int = 0):
         super().__init__(reason)
         self.chunk = chunk
         self.reason = reason
+        self.rows = (chunk * rows_per_chunk, (chunk + 1) * rows_per_chunk - 1)  # rows it holds
 
 
 def _codecs_of(arr: zarr.Array):
@@ -120,10 +121,10 @@ class ChunkedColumn:
         body = raw
         if self._crc:
             if len(raw) < 4:
-                raise ChunkDecodeError(c, f"truncated to {len(raw)} bytes")
+                raise ChunkDecodeError(c, f"truncated to {len(raw)} bytes", self.rows_per_chunk)
             body = raw[:-4]
             if google_crc32c.value(body) != int.from_bytes(raw[-4:], "little"):
-                raise ChunkDecodeError(c, f"checksum mismatch ({len(raw)} bytes; truncated or corrupted)")
+                raise ChunkDecodeError(c, f"checksum mismatch ({len(raw)} bytes; truncated or corrupted)", self.rows_per_chunk)
         try:
             # Straight into a fresh chunk array (numcodecs' Codec.decode adds checks and a copy).
             out = np.empty(self.chunk_shape, dtype=self.dtype)
@@ -135,7 +136,7 @@ class ChunkedColumn:
             return out
         except Exception as e:  # numcodecs raises RuntimeError/ValueError with a C message
             reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-            raise ChunkDecodeError(c, reason[:120]) from None
+            raise ChunkDecodeError(c, reason[:120], self.rows_per_chunk) from None
 
     def read_chunk(self, c: int) -> np.ndarray | None:
         """Chunk ``c`` decoded, or None when its file does not exist (all fill values)."""

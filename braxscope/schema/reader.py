@@ -335,7 +335,8 @@ class StoreReader:
             pass
         # Something in the new rows is damaged: go chunk by chunk, so it costs only its own rows.
         while lo < n:
-            hi = min(n, (lo // layout.CHUNK_ROWS + 1) * layout.CHUNK_ROWS)
+            C = w.column(layout.CATALOG, "start").rows_per_chunk
+            hi = min(n, (lo // C + 1) * C)
             try:
                 block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, hi)
             except (CorruptStoreError, NotYetVisibleError) as e:
@@ -447,8 +448,8 @@ class StoreReader:
             raise
         except ChunkDecodeError as e:
             raise CorruptStoreError(
-                f"writers/{w.id}/{stream}/{column} chunk {e.chunk} (rows {e.chunk * layout.CHUNK_ROWS}-"
-                f"{(e.chunk + 1) * layout.CHUNK_ROWS - 1}) cannot be decoded ({e.reason}): the store is damaged there; "
+                f"writers/{w.id}/{stream}/{column} chunk {e.chunk} (rows {e.rows[0]}-{e.rows[1]}) "
+                f"cannot be decoded ({e.reason}): the store is damaged there; "
                 "run braxscope verify"
             ) from None
         except BraxscopeError:

@@ -40,8 +40,8 @@ from .model_blob import model_names, model_to_bytes, sha256
 
 # Rows buffered beyond this are written (not published) early, to bound memory between commits.
 _MAX_BUFFERED_ROWS = 8192
-# Capacity headroom, in chunks, added each time an array must grow.
-_GROW_CHUNKS = 16
+# Capacity headroom, in rows (rounded up to whole chunks), added each time an array must grow.
+_GROW_ROWS = 15 * layout.CHUNK_ROWS
 
 
 def _now_iso() -> str:
@@ -103,7 +103,7 @@ class _Stream:
                 store=self._store,
                 name=f"{self.group}/{c.name}",
                 shape=(0, *trailing),
-                chunks=(layout.CHUNK_ROWS, *(max(1, t) for t in trailing)),
+                chunks=(layout.chunk_rows(c.dtype, trailing), *(max(1, t) for t in trailing)),
                 dtype=c.dtype,
                 fill_value=layout.fill_of(c),
                 compressors=layout.COMPRESSORS,
@@ -146,15 +146,14 @@ class _Stream:
         if not self.pending_rows:
             return
         n, k = self.written, self.pending_rows
-        C = layout.CHUNK_ROWS
-        # Capacity grows in whole chunks, several at a time: one metadata write per column per
-        # _GROW_CHUNKS chunks instead of one per chunk.
-        capacity = (-(-(n + k) // C) + _GROW_CHUNKS - 1) * C
         files, last = [], []
         for c in self._order:
             col = self.chunked[c.name]
             if col.capacity < n + k:
-                col.set_capacity(capacity)
+                # Capacity grows in whole chunks, with headroom: one metadata write per column per
+                # few thousand rows instead of one per chunk.
+                C = col.rows_per_chunk
+                col.set_capacity(-(-(n + k + _GROW_ROWS) // C) * C)
             data = self.pending[c.name][0] if len(self.pending[c.name]) == 1 else np.concatenate(self.pending[c.name], axis=0)
             (last if c is self._order[-1] else files).extend(col.encode_rows(n, data, self.committed))
             self.pending[c.name] = []

@@ -54,7 +54,7 @@ EXPECT = {
     "truncated_chunk": (
         1, ["DAMAGED: {w}/train/qpos: chunk 1 (rows 256-511) cannot be decoded: " + CRC], 0, []),
     "corrupted_chunk": (
-        1, ["DAMAGED: {w}/train/action: chunk 0 (rows 0-255) cannot be decoded: " + CRC], 0, []),
+        1, ["DAMAGED: {w}/train/action: chunk 0 (rows 0-599) cannot be decoded: " + CRC], 0, []),
     "truncated_catalog_chunk": (
         1, ["DAMAGED: {w}/catalog/return: chunk 0 (rows 0-39) cannot be decoded: checksum mismatch (10 bytes; truncated or corrupted)"],
         0, ["damaged: catalog rows 0-39 of writer {wid} are damaged: those episodes are skipped"]),
@@ -68,7 +68,7 @@ EXPECT = {
         1, ["DAMAGED: {w}/catalog: 1 train episode(s) point outside the 600 committed rows (first: catalog row 0, rows 0-999999)"],
         0, ["damaged: catalog rows 0-0 of writer {wid} (1 episode(s)) point outside the committed rows: those episodes are skipped; run braxscope verify"]),
     "sentinel_hole": (
-        1, ["DAMAGED: {w}/train/env_step: chunk 0 (rows 0-255) holds the unwritten marker (-1) at committed rows 5-5 (1 rows)"], 0, []),
+        1, ["DAMAGED: {w}/train/env_step: chunk 0 (rows 0-599) holds the unwritten marker (-1) at committed rows 5-5 (1 rows)"], 0, []),
     "short_array": (1, ["DAMAGED: {w}/train/reward: holds 100 rows but 600 are committed"], 0, []),
     "stale_lock": (0, [], 0, []),
 }
