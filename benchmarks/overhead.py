@@ -11,7 +11,9 @@ For each env, the same ppo.train config and seed runs as four variants, alternat
 
 Training phase = from the first progress_fn call after epoch 1 (so compilation is excluded) to
 the last one; env steps over that window / its wall time. Evals are off (run_evals=False) so the
-window holds training epochs and policy_params_fn calls only. Prints medians and ratios.
+window holds training epochs and policy_params_fn calls only. Prints medians and ratios, of
+wall-clock env-steps/s and of env steps per CPU-second of this process (the latter is robust to
+other processes sharing the machine; wall time is what a user feels on a dedicated one).
 
     MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py            # inverted_pendulum and ant
     MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py --quick    # inverted_pendulum only, shorter
@@ -89,7 +91,7 @@ def naive_wrap(sink):
 def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp: Path) -> dict:
     env = envs.get_environment(env_name, backend=cfg["backend"])
     marks: list[tuple[int, float]] = []
-    progress = lambda step, metrics: marks.append((int(step), time.perf_counter()))
+    progress = lambda step, metrics: marks.append((int(step), time.perf_counter(), time.process_time()))
     kwargs = dict(cfg["ppo"], num_timesteps=cfg["steps_per_epoch"] * epochs, num_evals=epochs + 1, run_evals=False,
                   seed=seed)
     rec = None
@@ -115,8 +117,11 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     if variant == "naive tap":
         out["callbacks"] = len(sink)
     # marks: step 0 (before training), then one per epoch. Window: end of epoch 1 .. last epoch.
-    (s1, t1), (sn, tn) = marks[1], marks[-1]
+    (s1, t1, c1), (sn, tn, cn) = marks[1], marks[-1]
     out["sps"] = (sn - s1) / (tn - t1)
+    # CPU time of this process (all its threads: XLA, callbacks, the writer) over the same window:
+    # far less sensitive than wall time to other processes competing for a shared machine.
+    out["cpu_sps"] = (sn - s1) / (cn - c1)
     out["window_s"] = tn - t1
     return out
 
@@ -145,22 +150,25 @@ def main(argv=None) -> int:
                 for v in VARIANTS:
                     o = run_once(name, cfg, v, epochs, seed=0, tmp=tmp)
                     results.setdefault((name, v), []).append(o)
-                    print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s "
+                    print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s {o['cpu_sps']:10.0f} per CPU-s "
                           f"(window {o['window_s']:.1f} s, run {o['total_s']:.0f} s)", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print(f"{'env (backend)':28s} {'variant':17s} {'median steps/s':>14s} {'ratio':>7s} {'cost':>7s} "
+    print(f"{'env (backend)':32s} {'variant':17s} {'median steps/s':>14s} {'ratio':>7s} {'cost':>7s} "
+          f"{'steps/CPU-s':>11s} {'ratio':>7s} "
           f"{'callbacks/run':>13s} {'rows/run':>9s} {'dropped':>7s} {'snapshot s/iter':>15s}")
     for name in names:
         base = statistics.median(o["sps"] for o in results[(name, "none")])
+        cbase = statistics.median(o["cpu_sps"] for o in results[(name, "none")])
         for v in VARIANTS:
             runs = results[(name, v)]
             med = statistics.median(o["sps"] for o in runs)
+            cmed = statistics.median(o["cpu_sps"] for o in runs)
             snap = [s for o in runs for s in o.get("snapshot_s", [])]
-            print(f"{name + ' (' + CONFIGS[name]['backend'] + ')':28s} {v:17s} {med:14.0f} {med / base:7.3f} "
-                  f"{(1 - med / base) * 100:6.1f}% "
+            print(f"{name + ' (' + CONFIGS[name]['backend'] + ')':32s} {v:17s} {med:14.0f} {med / base:7.3f} "
+                  f"{(1 - med / base) * 100:6.1f}% {cmed:11.0f} {cmed / cbase:7.3f} "
                   f"{statistics.median(o.get('callbacks', 0) for o in runs):13.0f} "
                   f"{statistics.median(o.get('rows', 0) for o in runs):9.0f} "
                   f"{sum(o.get('dropped', 0) for o in runs):7d} "
