@@ -774,8 +774,15 @@ class ReplayApp:
         for i, (v, d) in enumerate(datas):
             if d is None:
                 continue
-            mark = dpg.add_inf_line_series([float(d.info.env_step)], label=f"it {d.info.iteration}", parent=self.ty)
-            _colour_series(mark, COMPARE_COLOURS[i % 4] if len(datas) > 1 else (255, 200, 80, 255), 2.0)
+            colour = COMPARE_COLOURS[i % 4] if len(datas) > 1 else (255, 200, 80, 255)
+            at = float(d.info.env_step)
+            mark = dpg.add_inf_line_series([at], label=f"it {d.info.iteration}", parent=self.ty)
+            _colour_series(mark, colour, 2.0)
+            if ok.any():
+                # A point on the curve where the episode was recorded; it also keeps the marker
+                # inside the fitted axis range (the newest snapshot is often past the last metric).
+                dot = dpg.add_scatter_series([at], [float(np.interp(at, x[ok], y[ok]))], parent=self.ty)
+                _colour_series(dot, colour, 2.0)
         dpg.configure_item("p_train", label=f"Training curve: {name}")
         dpg.fit_axis_data(self.tx)
         dpg.fit_axis_data(self.ty)
