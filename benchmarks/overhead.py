@@ -130,6 +130,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="inverted_pendulum only, 3 epochs per run")
     p.add_argument("--rounds", type=int, default=3, help="alternated rounds (pairs) per variant (>= 3)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs per run (the window is epochs - 1)")
     p.add_argument("--envs", default=None, help="comma-separated subset of: " + ",".join(CONFIGS))
     args = p.parse_args(argv)
     logging.getLogger("braxscope").setLevel(logging.ERROR)
@@ -145,7 +146,7 @@ def main(argv=None) -> int:
     try:
         for name in names:
             cfg = CONFIGS[name]
-            epochs = 3 if args.quick else cfg["epochs"]  # window = epochs - 1 (epoch 1 holds the compile)
+            epochs = args.epochs or (3 if args.quick else cfg["epochs"])  # window = epochs - 1 (epoch 1 holds the compile)
             for r in range(rounds):
                 for v in VARIANTS:
                     o = run_once(name, cfg, v, epochs, seed=0, tmp=tmp)
