@@ -36,8 +36,12 @@ test-fast: system-deps setup
 demo: system-deps setup
 	MUJOCO_GL=egl $(PY) examples/demo.py
 
+# Side-by-side benchmarks (each prints a table of medians and ratios); about 20 minutes in all.
 bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/store.py
+	MUJOCO_GL=egl $(PY) benchmarks/export.py
+	MUJOCO_GL=egl $(PY) benchmarks/overhead.py
+	MUJOCO_GL=egl $(PY) benchmarks/viewer.py
 
 clean:
 	rm -rf $(VENV) runs test-artifacts

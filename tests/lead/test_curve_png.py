@@ -10,8 +10,8 @@ from braxscope.replay_app.curve_png import training_curve_png
 from braxscope.schema.errors import BraxscopeError
 from braxscope.schema.writer import StoreWriter
 
-XML = """<mujoco><worldbody><body name="cart"><joint name="slide" type="slide"/><geom size=".1"/>
-<body name="pole"><joint name="hinge" type="hinge"/><geom type="capsule" fromto="0 0 0 0 0 .6" size=".05"/></body>
+XML = """<mujoco><worldbody><body name="cart"><joint name="slide" type="slide" axis="1 0 0"/><geom size=".1"/>
+<body name="pole"><joint name="hinge" type="hinge" axis="0 1 0"/><geom type="capsule" fromto="0 0 0 0 0 .6" size=".05"/></body>
 </body></worldbody><actuator><motor name="m" joint="slide"/></actuator></mujoco>"""
 
 LINE = np.array([80, 150, 250])
