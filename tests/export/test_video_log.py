@@ -35,8 +35,10 @@ def test_default_out_dir_is_next_to_the_store(tmp_path):
 
 
 def test_missing_gl_gives_one_warning_and_stops_launching(store, tmp_path, monkeypatch, caplog):
-    # The export process inherits this: MuJoCo cannot start any GL backend, as on a bare node.
-    monkeypatch.setenv("MUJOCO_GL", "no-such-gl")
+    # The export process inherits this: a GL backend that needs a display, and no display, as on
+    # a bare training node (an invalid MUJOCO_GL would only be warned about and replaced).
+    monkeypatch.setenv("MUJOCO_GL", "glfw")
+    monkeypatch.delenv("DISPLAY", raising=False)
     vlog = VideoLog(store, every=1, out_dir=tmp_path / "v", width=64, height=48)
     with caplog.at_level(logging.WARNING, logger="braxscope.video_log"):
         vlog.on_snapshot(0)
