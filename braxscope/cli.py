@@ -63,14 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     except BraxscopeError as e:
         print(f"braxscope: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # `braxscope info ... | head`: the reader left; not an error. Silence the flush at exit.
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:
+        # An unreadable path or an I/O error: still one line, never a traceback.
+        print(f"braxscope: error: {e.filename or 'a file'} cannot be read ({e.strerror or e})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

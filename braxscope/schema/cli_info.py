@@ -10,7 +10,6 @@ import argparse
 import datetime as _dt
 import json
 import math
-import sys
 import time
 
 import numpy as np
@@ -30,14 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        reader = open_store(args.path)
-    except BraxscopeError as e:
-        print(f"braxscope: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # unreadable path, I/O error: still one line, never a traceback
-        print(f"braxscope: error: {args.path} cannot be read ({e.strerror or e})", file=sys.stderr)
-        return 2
+    reader = open_store(args.path)  # errors: one line and exit 2, in braxscope.cli.main
     doc = describe(reader)
     if args.json:
         print(json.dumps(doc, indent=1, allow_nan=False, default=str))

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from .errors import BraxscopeError
 from .verify import verify
 
 
@@ -16,14 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        report = verify(args.path)
-    except BraxscopeError as e:
-        print(f"braxscope: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # unreadable path, I/O error: still one line, never a traceback
-        print(f"braxscope: error: {args.path} cannot be read ({e.strerror or e})", file=sys.stderr)
-        return 2
+    report = verify(args.path)  # errors: one line and exit 2, in braxscope.cli.main
     for f in report.findings:
         print(f.line())
     n_damage = sum(f.level == "damage" for f in report.findings)
