@@ -80,8 +80,10 @@ def export_results(store: Path = STORE) -> tuple[Path, Path] | None:
     first, latest = min(snapshots, key=lambda e: e.iteration), max(snapshots, key=lambda e: e.iteration)
     video = store.with_name("demo_snapshots.mp4")
     curve = store.with_name("demo_curve.png")
-    rc = cli.main(["export", str(store), "--episode", first.id, "--compare", latest.id,
-                   "--out", str(video), "--width", "480", "--height", "360", "--overlay"])
+    # Its own process: the encoder (ffmpeg) would otherwise be forked from this JAX process.
+    rc = subprocess.run([sys.executable, "-m", "braxscope.cli", "export", str(store), "--episode", first.id,
+                         "--compare", latest.id, "--out", str(video), "--width", "480", "--height", "360",
+                         "--overlay"], check=False).returncode
     if rc != 0:
         return None
     training_curve_png(reader, curve)
