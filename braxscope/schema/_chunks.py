@@ -66,13 +66,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     # Same scheme as zarr's LocalStore: a reader sees the old or the new chunk, never half of one;
     # a killed writer leaves only a *.partial orphan, which resume removes.
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
-    try:
-        f = open(tmp, "wb")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(tmp, "wb")
-    with f:
-        f.write(data)
+    _write_in_place(tmp, data)
     os.replace(tmp, path)
 
 
