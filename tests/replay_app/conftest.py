@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -89,6 +90,17 @@ def braxscope_cli(*args: str, env: dict | None = None, timeout: float = 90) -> s
     e.update(env or {})
     return subprocess.run([sys.executable, "-m", "braxscope.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=e, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def live_writer(path: Path, **kwargs):
+    """``start_live_writer`` for a with-block: the writer process is killed when the block ends."""
+    proc = start_live_writer(path, **kwargs)
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def start_live_writer(path: Path, *, iterations: int = 40, episode_len: int = 40, block: int = 4,

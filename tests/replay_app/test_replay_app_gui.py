@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import ROOT, braxscope_cli, start_live_writer
+from .conftest import ROOT, braxscope_cli, live_writer
 from .storegen import make_store
 
 pytestmark = pytest.mark.gui
@@ -135,15 +135,11 @@ def test_cli_shows_the_first_frame_soon_after_opening_the_store(xvfb, ant_store,
 @pytest.mark.slow
 def test_live_mode_the_displayed_frame_advances_while_a_writer_appends(xvfb, tmp_path):
     path = tmp_path / "live.zarr"
-    proc = start_live_writer(path, iterations=200, episode_len=30, block=3, sleep_s=0.05)
-    try:
+    with live_writer(path, iterations=200, episode_len=30, block=3, sleep_s=0.05):
         stats = tmp_path / "stats.json"
         r = braxscope_cli("view", str(path), "--live", "--exit-after", "6", "--stats", str(stats),
                           env={"DISPLAY": xvfb})
         assert r.returncode == 0, r.stderr
-    finally:
-        proc.kill()
-        proc.wait()
     st = json.loads(stats.read_text())
     assert st["live"]
     shown = [(starts[0], frames[0]) for _, views, frames, starts in st["trace"]]

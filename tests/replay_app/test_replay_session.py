@@ -14,7 +14,7 @@ from braxscope.schema import layout
 from braxscope.schema.control import read_control
 from braxscope.schema.reader import open_store
 
-from .conftest import FakeClock, start_live_writer
+from .conftest import FakeClock, live_writer
 
 
 def session_of(path, clock=None, **kw) -> ReplaySession:
@@ -256,8 +256,7 @@ def test_a_finished_run_shows_as_finished(ant_store):
 
 def test_live_follow_with_a_writer_appending_in_another_process(tmp_path):
     path = tmp_path / "live.zarr"
-    proc = start_live_writer(path, iterations=30, episode_len=30, block=3, sleep_s=0.04)
-    try:
+    with live_writer(path, iterations=30, episode_len=30, block=3, sleep_s=0.04):
         s = ReplaySession(open_store(path))
         assert s.go_live(LiveTarget("slot", None, 0))
         seen_open, shown = set(), []
@@ -278,15 +277,11 @@ def test_live_follow_with_a_writer_appending_in_another_process(tmp_path):
         s.poll_store()  # the episode it last switched to is loaded
         assert s.lag_s() is not None and s.lag_s() < 5.0
         assert s.recorder_status().state == "recording"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_leaving_and_rejoining_live(tmp_path):
     path = tmp_path / "live.zarr"
-    proc = start_live_writer(path, iterations=30, episode_len=20, block=4, sleep_s=0.03)
-    try:
+    with live_writer(path, iterations=30, episode_len=20, block=4, sleep_s=0.03):
         s = ReplaySession(open_store(path))
         s.go_live()
         s.poll_store()
@@ -300,15 +295,11 @@ def test_leaving_and_rejoining_live(tmp_path):
         assert s.go_live()  # L
         newest = max((e for e in s.catalog if e.source == "train"), key=lambda e: e.start)
         assert s.live and s.info(s.views[0]).start == newest.start
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_live_snapshot_target_follows_the_newest_snapshot(tmp_path):
     path = tmp_path / "live.zarr"
-    proc = start_live_writer(path, iterations=30, episode_len=10, block=5, sleep_s=0.02)
-    try:
+    with live_writer(path, iterations=30, episode_len=10, block=5, sleep_s=0.02):
         s = ReplaySession(open_store(path))
         t_end = time.time() + 10
         while time.time() < t_end and not any(e.source == "snapshot" for e in s.catalog):
@@ -324,9 +315,6 @@ def test_live_snapshot_target_follows_the_newest_snapshot(tmp_path):
             its.append(s.info(s.views[0]).iteration)
             time.sleep(0.03)
         assert its[-1] > its[0]
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_an_open_episode_keeps_its_rows_when_it_is_catalogued(tmp_path):
