@@ -30,6 +30,7 @@ OK = (90, 200, 120, 255)
 WARN = (240, 180, 60, 255)
 ERROR = (255, 110, 100, 255)
 DIM = (150, 155, 165, 255)
+BACKGROUND = (22, 24, 28, 255)
 # Tableau-like palette for series (reward, return, then actuators).
 SERIES_COLOURS = [(78, 145, 220, 255), (245, 140, 50, 255), (90, 185, 110, 255), (220, 80, 80, 255),
                   (160, 120, 210, 255), (150, 110, 90, 255), (225, 120, 190, 255), (160, 160, 160, 255),
@@ -121,8 +122,10 @@ class ReplayApp:
         win_h = max(self.h + 300, 860)
         dpg.create_viewport(title=self._title, width=win_w, height=win_h, min_width=900, min_height=600, vsync=False)
         with dpg.texture_registry():
-            self._blank = np.full(self.w * self.h * 3, 0.13, np.float32)
-            self.tex = dpg.add_raw_texture(self.w, self.h, self._blank, format=dpg.mvFormat_Float_rgb)
+            self._blank = np.full((self.h, self.w, 4), 0.13, np.float32)
+            self._blank[..., 3] = 1.0
+            self._blank = self._blank.reshape(-1)
+            self.tex = dpg.add_raw_texture(self.w, self.h, self._blank, format=dpg.mvFormat_Float_rgba)
         with dpg.window(tag="main", no_title_bar=True, no_move=True, no_resize=True, no_scrollbar=True):
             self._build_header()
             with dpg.group(horizontal=True):
@@ -149,8 +152,12 @@ class ReplayApp:
     def _theme(self):
         with dpg.theme() as t:
             with dpg.theme_component(dpg.mvAll):
-                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (22, 24, 28))
-                dpg.add_theme_color(dpg.mvThemeCol_ChildBg, (28, 30, 35))
+                # One background fill only: DearPyGui fills the primary window opaquely whatever
+                # its alpha; child windows and plot frames are not filled again on top. On
+                # software GL every filled layer is a blended pass over much of the window;
+                # dropping them cut a GUI frame from about 45 to 34 ms under Xvfb.
+                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, BACKGROUND)
+                dpg.add_theme_color(dpg.mvThemeCol_ChildBg, (0, 0, 0, 0))
                 dpg.add_theme_color(dpg.mvThemeCol_FrameBg, (40, 43, 50))
                 dpg.add_theme_color(dpg.mvThemeCol_Button, (48, 52, 62))
                 dpg.add_theme_color(dpg.mvThemeCol_ButtonHovered, (66, 72, 88))
@@ -170,7 +177,7 @@ class ReplayApp:
                 dpg.add_theme_style(dpg.mvStyleVar_CellPadding, 4, 3)
             with dpg.theme_component(dpg.mvPlot):
                 dpg.add_theme_color(dpg.mvPlotCol_PlotBg, (24, 26, 30), category=dpg.mvThemeCat_Plots)
-                dpg.add_theme_color(dpg.mvPlotCol_FrameBg, (28, 30, 35), category=dpg.mvThemeCat_Plots)
+                dpg.add_theme_color(dpg.mvPlotCol_FrameBg, (0, 0, 0, 0), category=dpg.mvThemeCat_Plots)
                 dpg.add_theme_style(dpg.mvPlotStyleVar_PlotPadding, 6, 6, category=dpg.mvThemeCat_Plots)
                 dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, 1.6, category=dpg.mvThemeCat_Plots)
         with dpg.theme() as self._live_theme:

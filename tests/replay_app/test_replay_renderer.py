@@ -65,7 +65,7 @@ def test_render_thread_renders_off_the_calling_thread_and_newest_request_wins(an
             if f is not None and f.tag == 76:
                 break
             w.frame_ready.wait(0.05)
-        assert f.tag == 76 and f.image.shape == (120, 160, 3) and f.image.dtype == np.float32
+        assert f.tag == 76 and f.image.shape == (120, 160, 4) and f.image.dtype == np.float32
         assert w.renders < 20
         assert w._thread is not threading.current_thread()
     finally:
