@@ -6,7 +6,8 @@ For each env, the same ppo.train config and seed runs as four variants, alternat
 - ``none``: no recording (brax's own wrapper chain);
 - ``record``: braxscope.Recorder tracking 4 envs every step, snapshots off;
 - ``record+snapshots``: the same with policy snapshots at their default settings (one episode
-  per policy_params_fn call), and the snapshot time per iteration;
+  per policy_params_fn call), with the snapshot time per iteration (dispatch to result, while
+  training goes on beside it) and the part of it the training thread was blocked (dispatch);
 - ``naive tap``: one ``jax.debug.callback`` per env step carrying the same 4 envs (the baseline).
 
 Training phase = from the first progress_fn call after epoch 1 (so compilation is excluded) to
@@ -112,7 +113,8 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
         rec.close()
         s = rec.stats
         out.update(rows=s.rows_recorded, dropped=s.rows_dropped, callbacks=s.callbacks,
-                   snapshot_s=s.snapshot_seconds[1:])  # the first includes its compilation
+                   snapshot_s=s.snapshot_seconds[1:],  # the first includes its compilation
+                   snapshot_wait_s=s.snapshot_dispatch_seconds[1:])
         shutil.rmtree(rec.path, ignore_errors=True)
     if variant == "naive tap":
         out["callbacks"] = len(sink)
@@ -159,7 +161,7 @@ def main(argv=None) -> int:
     print()
     print(f"{'env (backend)':32s} {'variant':17s} {'median steps/s':>14s} {'ratio':>7s} {'cost':>7s} "
           f"{'steps/CPU-s':>11s} {'ratio':>7s} "
-          f"{'callbacks/run':>13s} {'rows/run':>9s} {'dropped':>7s} {'snapshot s/iter':>15s}")
+          f"{'callbacks/run':>13s} {'rows/run':>9s} {'dropped':>7s} {'snapshot s/iter':>15s} {'blocked s/it':>12s}")
     for name in names:
         base = statistics.median(o["sps"] for o in results[(name, "none")])
         cbase = statistics.median(o["cpu_sps"] for o in results[(name, "none")])
@@ -168,12 +170,14 @@ def main(argv=None) -> int:
             med = statistics.median(o["sps"] for o in runs)
             cmed = statistics.median(o["cpu_sps"] for o in runs)
             snap = [s for o in runs for s in o.get("snapshot_s", [])]
+            wait = [s for o in runs for s in o.get("snapshot_wait_s", [])]
             print(f"{name + ' (' + CONFIGS[name]['backend'] + ')':32s} {v:17s} {med:14.0f} {med / base:7.3f} "
                   f"{(1 - med / base) * 100:6.1f}% {cmed:11.0f} {cmed / cbase:7.3f} "
                   f"{statistics.median(o.get('callbacks', 0) for o in runs):13.0f} "
                   f"{statistics.median(o.get('rows', 0) for o in runs):9.0f} "
                   f"{sum(o.get('dropped', 0) for o in runs):7d} "
-                  f"{(statistics.median(snap) if snap else float('nan')):15.3f}")
+                  f"{(statistics.median(snap) if snap else float('nan')):15.3f} "
+                  f"{(statistics.median(wait) if wait else float('nan')):12.4f}")
     return 0
 
 

@@ -30,7 +30,7 @@ from .sink import RecorderStats, Shared
 from .snapshot import SnapshotRunner
 from .tap import TapConfig, TapWrapper
 from .wrapping import HookCompositionError, insert_tap, plain_chain, tapped_chain
-from .writer_thread import Layout, MetricsItem, SnapshotItem, WriterThread
+from .writer_thread import Layout, MetricsItem, PendingSnapshotItem, WriterThread
 
 log = logging.getLogger("braxscope")
 
@@ -186,7 +186,7 @@ class Recorder:
     @property
     def stats(self) -> RecorderStats:
         """Live counters: rows_recorded, rows_dropped, callbacks, probes, commits, snapshots,
-        snapshot_seconds, last_env_step, error."""
+        snapshot_seconds, snapshot_dispatch_seconds, last_env_step, error."""
         return self._shared.stats
 
     @property
@@ -292,14 +292,12 @@ class Recorder:
         if self._snap is None or self._closed or self._shared.failed:
             return
         iteration = len(self._param_steps) - 1
-        out = self._snap.run(make_policy, params)
-        seconds = out.pop("seconds")
+        # Dispatched, not awaited: the writer thread fetches the rollout when it is done.
+        pending = self._snap.start(make_policy, params)
         with self._shared.lock:
             self._shared.stats.snapshots += 1
-            self._shared.stats.snapshot_seconds.append(seconds)
-        L = out["reward"].shape[0]
-        complete = bool(out["done"][-1]) or L == self._snap.steps
-        self._shared.put(SnapshotItem(iteration=iteration, env_step=step, complete=complete, wall_time=time.time(), **out))
+        self._shared.put(PendingSnapshotItem(iteration=iteration, env_step=step, steps=self._snap.steps,
+                                             pending=pending, wall_time=time.time()))
 
     def _on_progress(self, step: int, metrics) -> None:
         if self._thread is None or self._closed:

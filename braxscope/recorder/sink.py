@@ -46,7 +46,8 @@ class RecorderStats:
     rows_dropped: int = 0  # env-rows lost because storage lagged (not counting paused time)
     commits: int = 0
     snapshots: int = 0
-    snapshot_seconds: list = field(default_factory=list)  # wall time of each snapshot rollout
+    snapshot_seconds: list = field(default_factory=list)  # each snapshot rollout, dispatch to result
+    snapshot_dispatch_seconds: list = field(default_factory=list)  # of which the training thread waited
     last_env_step: int = 0  # latest global env step seen by a callback
     error: str | None = None  # the storage error that stopped recording, if any
 

@@ -46,14 +46,43 @@ class SnapshotRunner:
 
         return jax.jit(rollout)
 
-    def run(self, make_policy, params) -> dict:
+    def start(self, make_policy, params) -> "PendingSnapshot":
+        """Dispatch the rollout and return at once; the result is fetched later (by the writer
+        thread) with :meth:`PendingSnapshot.result`. JAX dispatch is asynchronous, so training's
+        next computations are queued while the rollout runs: the training thread only waits for
+        the dispatch (and, the first time, the compile)."""
         t0 = time.perf_counter()
         if self._for is not make_policy:
             self._jitted, self._for = self._build(make_policy), make_policy
         # Host copies: ppo.train's first params (before training) differ in sharding and weak types
-        # from later ones, which would compile the rollout a second time.
+        # from later ones, which would compile the rollout a second time. They also make the
+        # rollout independent of buffers that the next training step may donate.
         params = jax.tree_util.tree_map(np.asarray, jax.device_get(params))
-        q, qd, action, reward, done = jax.device_get(self._jitted(params))
+        outs = self._jitted(params)
+        return PendingSnapshot(outs, self.steps, t0, time.perf_counter() - t0)
+
+    def run(self, make_policy, params) -> dict:
+        """Dispatch and wait: the rollout as numpy arrays (see the class docstring)."""
+        return self.start(make_policy, params).result()
+
+    @property
+    def compiled_count(self) -> int:
+        """Compilations of the rollout so far (a test checks it stays 1)."""
+        return 0 if self._jitted is None else int(self._jitted._cache_size())
+
+
+class PendingSnapshot:
+    """A dispatched rollout. ``ready()`` never blocks; ``result()`` blocks until it is done."""
+
+    def __init__(self, outs, steps: int, started: float, dispatch_s: float):
+        self._outs, self.steps, self.started, self.dispatch_s = outs, steps, started, dispatch_s
+
+    def ready(self) -> bool:
+        return all(x.is_ready() for x in self._outs)
+
+    def result(self) -> dict:
+        q, qd, action, reward, done = jax.device_get(self._outs)
+        self._outs = None  # free the device buffers
         done = np.asarray(done) > 0
         # The env keeps stepping after termination; the snapshot ends at its first done.
         end = int(np.argmax(done)) + 1 if done.any() else self.steps
@@ -62,13 +91,11 @@ class SnapshotRunner:
             action=np.asarray(action[:end], np.float32), reward=np.asarray(reward[:end], np.float32),
             done=done[:end].astype(np.uint8),
         )
-        out["seconds"] = time.perf_counter() - t0
+        # Dispatch to result: the rollout's wall time when nothing ran beside it (compile
+        # included on the first call); longer when it overlapped training.
+        out["seconds"] = time.perf_counter() - self.started
+        out["dispatch_seconds"] = self.dispatch_s
         return out
 
-    @property
-    def compiled_count(self) -> int:
-        """Compilations of the rollout so far (a test checks it stays 1)."""
-        return 0 if self._jitted is None else int(self._jitted._cache_size())
 
-
-__all__ = ["SnapshotRunner"]
+__all__ = ["PendingSnapshot", "SnapshotRunner"]

@@ -43,6 +43,19 @@ class SnapshotItem:
 
 
 @dataclass
+class PendingSnapshotItem:
+    """A snapshot rollout still running on the device: ``pending.ready()`` (never blocks) and
+    ``pending.result()`` (the arrays of :class:`SnapshotItem` plus ``seconds`` and
+    ``dispatch_seconds``). The writer fetches it once it is done, so training never waits for it."""
+
+    iteration: int
+    env_step: int
+    steps: int
+    pending: object
+    wall_time: float
+
+
+@dataclass
 class MetricsItem:
     env_step: int
     values: dict
@@ -78,6 +91,7 @@ class WriterThread(threading.Thread):
         self._last_emitted: int | None = None  # global count of the last emitted block
         self._dirty = False
         self._uncommitted_snapshots: list[int] = []
+        self._rollouts: list[PendingSnapshotItem] = []  # dispatched, in iteration order
         self._state = "recording"
         self._uncommitted_rows = 0
 
@@ -98,6 +112,8 @@ class WriterThread(threading.Thread):
                 break
             if item is not None:
                 self._guarded(self._handle, item)
+            if self._rollouts:
+                self._guarded(self._fetch_rollouts, False)
             now = time.monotonic()
             if now - last_poll >= self.control_poll_s:
                 last_poll = now
@@ -147,9 +163,28 @@ class WriterThread(threading.Thread):
                                         complete=item.complete, wall_time=item.wall_time)
             self._uncommitted_snapshots.append(item.iteration)
             self._dirty = True
+        elif isinstance(item, PendingSnapshotItem):
+            self._rollouts.append(item)
         elif isinstance(item, MetricsItem):
             self.writer.append_metrics(item.env_step, item.values, wall_time=item.wall_time)
             self._dirty = True
+
+    def _fetch_rollouts(self, wait: bool) -> None:
+        """Append the finished snapshot rollouts, oldest first (``wait``: all of them)."""
+        while self._rollouts and (wait or self._rollouts[0].pending.ready()):
+            item = self._rollouts.pop(0)
+            try:
+                out = item.pending.result()
+            except Exception as e:  # noqa: BLE001 - a failed rollout loses that snapshot only
+                log.warning("braxscope: snapshot rollout of iteration %d failed: %s", item.iteration, e)
+                continue
+            with self.shared.lock:
+                self.shared.stats.snapshot_seconds.append(out.pop("seconds"))
+                self.shared.stats.snapshot_dispatch_seconds.append(out.pop("dispatch_seconds"))
+            L = out["reward"].shape[0]
+            complete = bool(L and out["done"][-1]) or L == item.steps
+            self._handle(SnapshotItem(iteration=item.iteration, env_step=item.env_step, complete=complete,
+                                      wall_time=item.wall_time, **out))
 
     def _join(self, block: TrainBlock) -> None:
         """Collect one block per device for the same step count; emit when complete."""
@@ -258,6 +293,7 @@ class WriterThread(threading.Thread):
                         log.warning("braxscope: video log failed at iteration %d: %s", it, e)
 
     def _finish(self) -> None:
+        self._fetch_rollouts(True)
         # Blocks still waiting for a device are complete enough to keep: emit them in order.
         for c in sorted(self._pending):
             self._emit(c, self._pending.pop(c))
@@ -265,4 +301,4 @@ class WriterThread(threading.Thread):
         self.writer.close()
 
 
-__all__ = ["WriterThread", "SnapshotItem", "MetricsItem", "Layout"]
+__all__ = ["WriterThread", "SnapshotItem", "PendingSnapshotItem", "MetricsItem", "Layout"]
