@@ -89,6 +89,8 @@ class ReplayApp:
         self._catalog_seen = -1
         self._table_now = True
         self._table_t = 0.0
+        self._row_items: dict[str, list[int]] = {}  # episode id -> the selectables of its row
+        self._marked: set | None = None  # the episode ids whose rows are highlighted
         self._header_t = 0.0
         self._export_thread: threading.Thread | None = None
         self.export_status = ""
@@ -354,7 +356,7 @@ class ReplayApp:
                 self.s.add_compare(eid) if eid not in self.s.views else self.s.remove_compare(eid)
         else:
             self.s.select(eid)
-        self._table_now = True  # re-mark the selected rows
+        self._marked = None  # ImGui toggled the clicked cell itself: re-mark every row
         self._poke.set()
 
     def _compare_snapshots(self) -> None:
@@ -649,6 +651,8 @@ class ReplayApp:
             self._table_t = time.perf_counter()
             self._fill_table()
             self._fill_targets()
+        if self._marked != set(s.views):
+            self._mark_rows(set(s.views))
         n = s.length
         dpg.configure_item(self.scrub, max_value=max(1, n - 1))
         if not dpg.is_item_active(self.scrub):
@@ -695,6 +699,7 @@ class ReplayApp:
         rows = s.rows()
         dpg.delete_item("catalog", children_only=True, slot=1)
         shown = set(s.views)
+        self._row_items, self._marked = {}, shown
         for ep in rows[:MAX_TABLE_ROWS]:
             status = s.status_of(ep)
             status = {"complete": "done", "recording": "live"}.get(status, status)
@@ -703,15 +708,26 @@ class ReplayApp:
                 cells = (ep.id, ep.source, str(ep.env_id), str(ep.iteration), str(ep.env_step), str(ep.length),
                          "—" if not math.isfinite(ep.ret) else f"{ep.ret:.1f}")
                 # Every cell a selectable, so the row's texts line up and any cell selects the row.
-                dpg.add_selectable(label=cells[0], span_columns=True, default_value=ep.id in shown,
-                                   callback=self._on_select, user_data=ep.id)
+                items = [dpg.add_selectable(label=cells[0], span_columns=True, default_value=ep.id in shown,
+                                            callback=self._on_select, user_data=ep.id)]
                 for text in cells[1:]:
-                    dpg.add_selectable(label=text, callback=self._on_select, user_data=ep.id, disable_popup_close=True)
+                    items.append(dpg.add_selectable(label=text, callback=self._on_select, user_data=ep.id,
+                                                    disable_popup_close=True))
                 item = dpg.add_selectable(label=status, callback=self._on_select, user_data=ep.id)
+                self._row_items[ep.id] = items + [item]
                 if colour is not None:
                     dpg.bind_item_theme(item, self._status_themes[status])
         more = f" (showing {MAX_TABLE_ROWS}; filter to narrow)" if len(rows) > MAX_TABLE_ROWS else ""
         dpg.set_value(self.count_text, f"{len(rows)} of {len(s.catalog)} episodes{more} · shift-click adds to compare")
+
+    def _mark_rows(self, views: set) -> None:
+        """Highlight the rows of the episodes on screen, however they got there (a click, live
+        follow, Compare snapshots, a key)."""
+        changed = self._row_items if self._marked is None else (self._marked ^ views)
+        for eid in changed:
+            for item in self._row_items.get(eid, ()):
+                dpg.set_value(item, eid in views)
+        self._marked = set(views)
 
     def _fill_targets(self) -> None:
         labels = [self._target_label(t) for t in self.s.live_targets()]

@@ -65,8 +65,93 @@ class Recorder:
         return {i: region(img, i) for i in items}
 
 
+def marked_rows(app) -> list[str]:
+    """The episode ids whose rows the browser highlights (every cell of the row agrees)."""
+    out = []
+    for eid, items in app._row_items.items():
+        values = {bool(dpg.get_value(i)) for i in items}
+        assert len(values) == 1, f"row {eid} is half highlighted"
+        if values.pop():
+            out.append(eid)
+    return out
+
+
 def colours(a: np.ndarray) -> int:
     return len({tuple(c) for c in a.reshape(-1, 3)[::7]})
+
+
+class XInput:
+    """Real pointer and key events through the X server (the XTest extension, as xdotool does)."""
+
+    def __init__(self):
+        from Xlib import X, XK, display
+        from Xlib.ext import xtest
+
+        self.X, self.XK, self.xtest = X, XK, xtest
+        self.d = display.Display()
+
+    def move(self, x: float, y: float) -> None:
+        self.xtest.fake_input(self.d, self.X.MotionNotify, x=int(x), y=int(y))
+        self.d.sync()
+
+    def button(self, press: bool, button: int = 1) -> None:
+        self.xtest.fake_input(self.d, self.X.ButtonPress if press else self.X.ButtonRelease, button)
+        self.d.sync()
+
+    def key(self, name: str, press: bool) -> None:
+        code = self.d.keysym_to_keycode(self.XK.string_to_keysym(name))
+        self.xtest.fake_input(self.d, self.X.KeyPress if press else self.X.KeyRelease, code)
+        self.d.sync()
+
+
+def screen_xy(item, fx: float, fy: float) -> tuple[float, float]:
+    """Screen position of the point at fractions (fx, fy) of an item's rectangle. Under Xvfb
+    there is no window manager: the window's client area is at the viewport position."""
+    (x0, y0), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
+    vx, vy = dpg.get_viewport_pos()
+    return vx + x0 + fx * w, vy + y0 + fy * h
+
+
+def real_input(app, rec) -> dict:
+    s, xi, out = app.s, XInput(), {}
+    s.pause()
+    s.seek(40)
+    settle(app)
+    before = rec.regions("click_before")
+
+    def click(item, fx, fy):
+        xi.move(*screen_xy(item, fx, fy))
+        pump(app, 0.15)  # the app sees the pointer over the plot before the button goes down
+        xi.button(True)
+        pump(app, 0.1)
+        xi.button(False)
+        settle(app)
+
+    n = len(s.data(s.views[0]))
+    click("p_reward", 0.2, 0.5)
+    out["click_left"] = {"cursor": s.cursor, "shown": app.shown_state[1][0], "len": n}
+    left = rec.regions("click_left")
+    click("p_reward", 0.8, 0.5)
+    out["click_right"] = {"cursor": s.cursor, "shown": app.shown_state[1][0]}
+    right = rec.regions("click_right")
+    out["click_viewport_diff"] = float(np.abs(left["viewport"] - right["viewport"]).mean())
+    out["click_plot_diff"] = float(np.abs(left["p_reward"] - right["p_reward"]).mean())  # the cursor line moved
+    out["click_before_diff"] = float(np.abs(before["viewport"] - left["viewport"]).mean())
+    # the keyboard: Right steps one frame, Home jumps to the start
+    xi.move(*screen_xy("viewport", 0.5, 0.5))
+    at = s.cursor
+    for key in ("Right",):
+        xi.key(key, True)
+        pump(app, 0.1)
+        xi.key(key, False)
+    settle(app)
+    out["key_right"] = {"from": at, "to": s.cursor}
+    xi.key("Home", True)
+    pump(app, 0.1)
+    xi.key("Home", False)
+    settle(app)
+    out["key_home"] = s.cursor
+    return out
 
 
 def main(store: str, out: str) -> None:
@@ -117,7 +202,7 @@ def main(store: str, out: str) -> None:
         app._on_select(None, True, "0:7")
         settle(app)
         b = rec.regions("switch_b")
-        R["switch"] = {"views": s.views, "cursor": s.cursor,
+        R["switch"] = {"views": s.views, "cursor": s.cursor, "marked": marked_rows(app),
                        "plot_diff": float(np.abs(a["p_reward"] - b["p_reward"]).mean()),
                        "action_diff": float(np.abs(a["p_action"] - b["p_action"]).mean())}
 
@@ -182,6 +267,7 @@ def main(store: str, out: str) -> None:
         nan_ep = max((e for e in s.catalog if e.source == "snapshot"), key=lambda e: e.iteration)
         s.select(nan_ep.id)
         settle(app)
+        R["nan_marked"] = {"views": list(s.views), "marked": marked_rows(app)}
         s.seek(25)
         settle(app)
         v = rec.regions("nan_frame")["viewport"]
@@ -215,7 +301,8 @@ def main(store: str, out: str) -> None:
         # "Compare snapshots": one click, first / middle / latest iteration
         app._compare_snapshots()
         settle(app)
-        R["compare_snapshots"] = {"views": list(s.views), "iterations": [s.info(v).iteration for v in s.views]}
+        R["compare_snapshots"] = {"views": list(s.views), "iterations": [s.info(v).iteration for v in s.views],
+                                  "marked": marked_rows(app)}
         rec.regions("compare_snapshots")
 
         # Export button: the episode on screen to MP4, in the background, the window still drawing
@@ -228,6 +315,9 @@ def main(store: str, out: str) -> None:
         pump(app, until=lambda: not app._export_thread.is_alive(), timeout=120)
         R["export"] = {"status": app.export_status, "exists": video.exists(),
                        "gui_frames_during": app.stats.gui_frames - gui_frames}
+
+        # real input: the X server's own pointer and keyboard (XTest), not the app's handlers
+        R["real_input"] = real_input(app, rec)
 
         # recording toggle: the only write, only on request
         control = Path(store) / "control.json"

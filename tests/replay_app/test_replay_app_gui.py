@@ -55,6 +55,7 @@ def test_scrubbing_changes_the_viewport(shown):
 def test_switching_episodes_from_the_browser(shown):
     sw = shown["switch"]
     assert sw["views"] == ["0:7"] and sw["cursor"] == 0
+    assert sw["marked"] == ["0:7"]  # the browser highlights that row only
     assert sw["plot_diff"] > 1 and sw["action_diff"] > 1  # the plots show the new episode
 
 
@@ -98,6 +99,12 @@ def test_compare_snapshots_is_one_click_first_middle_latest(shown):
     c = shown["compare_snapshots"]
     assert len(c["views"]) == 3 and c["iterations"] == sorted(c["iterations"])
     assert c["iterations"][0] == 0 and c["iterations"][-1] == 3
+    assert sorted(c["marked"]) == sorted(c["views"])  # a selection made by a button is highlighted too
+
+
+def test_browser_highlight_follows_a_selection_made_in_code(shown):
+    n = shown["nan_marked"]
+    assert n["marked"] == n["views"] and len(n["views"]) == 1
 
 
 def test_export_button_writes_a_video_of_the_view_while_the_window_keeps_drawing(shown, artifacts):
@@ -109,6 +116,24 @@ def test_export_button_writes_a_video_of_the_view_while_the_window_keeps_drawing
     reader = imageio.get_reader(str(artifacts / "app" / "export.mp4"))
     n = sum(1 for _ in reader)
     assert n == 60  # the 60-step snapshot 0:2, one video frame per step
+
+
+def test_clicking_a_plot_with_the_real_pointer_moves_the_cursor_there(shown):
+    r = shown["real_input"]
+    n = r["click_left"]["len"]
+    left, right = r["click_left"]["cursor"], r["click_right"]["cursor"]
+    # the plots span the episode: a click at 20% / 80% of the plot's width lands near those steps
+    # (the plot area is a little narrower than the item: axis labels take the left edge)
+    assert 0.05 * n < left < 0.35 * n and 0.6 * n < right < 0.95 * n, (left, right, n)
+    assert r["click_left"]["shown"] == left and r["click_right"]["shown"] == right  # that frame is on screen
+    assert r["click_viewport_diff"] > 2 and r["click_before_diff"] > 2  # and the picture changed
+    assert r["click_plot_diff"] > 0.05  # the cursor line in the plot moved
+
+
+def test_real_key_presses_step_and_jump(shown):
+    r = shown["real_input"]
+    assert r["key_right"]["to"] == r["key_right"]["from"] + 1
+    assert r["key_home"] == 0
 
 
 def test_recording_toggle_is_the_only_write(shown):
