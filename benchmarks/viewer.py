@@ -9,7 +9,9 @@ Under its own Xvfb, ant at 640x480, shadows off:
 - scrub latency: cursor moved -> the frame for it drawn in the window, p50/p95;
 - resident memory (peak) while scrubbing end to end through a store of >= 5M frames
   (generated once with StoreWriter from real ant physics, cached under /tmp);
-- time from ``braxscope view`` starting to its first frame on screen.
+- time from ``braxscope view`` starting to its first frame on screen;
+- the ceiling: a window of the app's size that shows only the rendered image, fed by the same
+  render thread (what is left of raw once a window must be drawn at all).
 Targets (issue 5): app >= 90% of raw; scrub p95 < 100 ms; RSS < 400 MB; first frame < 2 s.
 """
 
@@ -104,6 +106,55 @@ def child_raw(store: str, seconds: float) -> dict:
         out = rend.render(out=out)
         n += 1
     return {"fps": n / (time.perf_counter() - t0)}
+
+
+def child_bare(store: str, seconds: float) -> dict:
+    """The floor under any DearPyGui app on this machine: a window of the app's size holding only
+    the rendered image (no browser, plots or controls), fed by the same render thread as fast as
+    it renders. If this is far below raw, the gap is the window itself, not the app's widgets."""
+    import dearpygui.dearpygui as dpg
+    import numpy as np
+
+    from braxscope.replay_app.app import BROWSER_W, PLOTS_W
+    from braxscope.replay_app.render_thread import RenderWorker
+    from braxscope.schema.reader import open_store
+
+    r = open_store(store)
+    qpos = r.frames(r.episodes()[0]).qpos
+    worker = RenderWorker(r.model(), W, H)
+    dpg.create_context()
+    dpg.create_viewport(width=BROWSER_W + W + PLOTS_W + 48, height=max(H + 300, 860), vsync=False)
+    blank = np.zeros(W * H * 4, np.float32)
+    with dpg.texture_registry():
+        tex = dpg.add_raw_texture(W, H, blank, format=dpg.mvFormat_Float_rgba)
+    with dpg.window(tag="main"):
+        dpg.add_image(tex)
+    dpg.set_primary_window("main", True)
+    dpg.setup_dearpygui()
+    dpg.show_viewport()
+    n = shown = 0
+    t0 = t_end = None
+    try:
+        worker.request([qpos[0]])
+        while True:
+            f = worker.take()
+            if f is not None:
+                n += 1
+                worker.request([qpos[n % len(qpos)]])  # the next frame renders while this one is drawn
+                dpg.set_value(tex, f.image.reshape(-1))
+                if t0 is None and n > 10:
+                    t0, shown = time.perf_counter(), 0
+                    t_end = t0 + seconds
+                shown += 1
+            dpg.render_dearpygui_frame()
+            if t_end is not None and time.perf_counter() > t_end:
+                break
+            if f is None:
+                worker.frame_ready.wait(0.05)
+    finally:
+        worker.close()
+        dpg.destroy_context()
+    return {"fps": shown / (time.perf_counter() - t0)}
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -252,9 +303,10 @@ def main() -> None:
     env = dict(os.environ, DISPLAY=display, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=str(ROOT))
     try:
         # Alternate raw and app twice; report medians (this 2-core box is shared and noisy).
-        raws, apps = [], []
+        raws, apps, bares = [], [], []
         for _ in range(2):
             raws.append(_child("raw", env, store, a.seconds)["fps"])
+            bares.append(_child("bare", env, store, a.seconds)["fps"])
             apps.append(_child("app", env, store, a.seconds, a.walk))
         # First frame: the real command, from process start to the first frame drawn.
         firsts = []
@@ -269,6 +321,7 @@ def main() -> None:
     finally:
         xvfb.kill()
     raw = float(np.median(raws))
+    bare = float(np.median(bares))
     app_fps = float(np.median([x["app_fps"] for x in apps]))
     scrub = sum((x["scrub_s"] for x in apps), [])
     switch = sum((x["switch_s"] for x in apps), [])
@@ -284,6 +337,8 @@ def main() -> None:
         ("raw mujoco.Renderer frames/s (median of 2)", f"{raw:.1f}", "", None),
         ("app displayed frames/s at 8x (median of 2)", f"{app_fps:.1f}", "", None),
         ("app / raw", f"{app_fps / raw:.2f}", ">= 0.90", app_fps / raw >= 0.9),
+        ("window with only the image, frames/s (median)", f"{bare:.1f}", "", None),
+        ("  its / raw: the ceiling of any window here", f"{bare / raw:.2f}", "", None),
         ("GUI frames/s drawn during playback", f"{float(np.median([x['gui_fps'] for x in apps])):.1f}", "", None),
         ("DearPyGui draw time per GUI frame, p50 (ms)", f"{float(np.median([x['draw_ms'] for x in apps])):.1f}", "", None),
         ("scrub latency p50 (ms)", f"{_pct(scrub, 50):.1f}", "", None),
@@ -303,7 +358,12 @@ if __name__ == "__main__":
         kind, out = sys.argv[2], sys.argv[3]
         import braxscope  # noqa: F401  (MUJOCO_GL before mujoco)
 
-        res = child_raw(sys.argv[4], float(sys.argv[5])) if kind == "raw" else child_app(sys.argv[4], float(sys.argv[5]), int(sys.argv[6]))
+        if kind == "raw":
+            res = child_raw(sys.argv[4], float(sys.argv[5]))
+        elif kind == "bare":
+            res = child_bare(sys.argv[4], float(sys.argv[5]))
+        else:
+            res = child_app(sys.argv[4], float(sys.argv[5]), int(sys.argv[6]))
         Path(out).write_text(json.dumps(res))
     else:
         main()
