@@ -1,7 +1,8 @@
 """What recording costs brax PPO training: env-steps/s of the training phase, side by side.
 
 For each env, the same ppo.train config and seed runs as four variants, alternated
-(none, record, record+snapshots, naive, none, record, ...), at least 3 rounds:
+(none, record, record+snapshots, naive, none, record, ...), at least 3 rounds, each run in a
+fresh process:
 
 - ``none``: no recording (brax's own wrapper chain);
 - ``record``: braxscope.Recorder tracking 4 envs every step, snapshots off;
@@ -23,9 +24,11 @@ other processes sharing the machine; wall time is what a user feels on a dedicat
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,6 +131,15 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     return out
 
 
+def run_in_child(env_name: str, variant: str, epochs: int, seed: int, tmp: Path) -> dict:
+    """One run in a fresh process: no variant inherits threads, heap or caches from the one before
+    (in one long process the recorded variants measured ~10% slower than alone)."""
+    out = tmp / f"result-{time.time_ns()}.json"
+    subprocess.run([sys.executable, __file__, "_one", env_name, variant, str(epochs), str(seed), str(tmp), str(out)],
+                   check=True)
+    return json.loads(out.read_text())
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="inverted_pendulum only, 3 epochs per run")
@@ -151,7 +163,7 @@ def main(argv=None) -> int:
             epochs = args.epochs or (3 if args.quick else cfg["epochs"])  # window = epochs - 1 (epoch 1 holds the compile)
             for r in range(rounds):
                 for v in VARIANTS:
-                    o = run_once(name, cfg, v, epochs, seed=0, tmp=tmp)
+                    o = run_in_child(name, v, epochs, seed=0, tmp=tmp)
                     results.setdefault((name, v), []).append(o)
                     print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s {o['cpu_sps']:10.0f} per CPU-s "
                           f"(window {o['window_s']:.1f} s, run {o['total_s']:.0f} s)", flush=True)
@@ -182,4 +194,11 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_one":
+        name, variant, epochs, seed, tmp, out = sys.argv[2:8]
+        logging.getLogger("braxscope").setLevel(logging.ERROR)
+        jax.config.update("jax_compilation_cache_dir", str(Path(tmp) / "jax-cache"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        Path(out).write_text(json.dumps(run_once(name, CONFIGS[name], variant, int(epochs), int(seed), Path(tmp))))
+        sys.exit(0)
     sys.exit(main())
