@@ -131,12 +131,12 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     return out
 
 
-def run_in_child(env_name: str, variant: str, epochs: int, seed: int, tmp: Path) -> dict:
+def run_in_child(env_name: str, variant: str, epochs: int, seed: int, tmp: Path, cold: bool = False) -> dict:
     """One run in a fresh process: no variant inherits threads, heap or caches from the one before
     (in one long process the recorded variants measured ~10% slower than alone)."""
     out = tmp / f"result-{time.time_ns()}.json"
-    subprocess.run([sys.executable, __file__, "_one", env_name, variant, str(epochs), str(seed), str(tmp), str(out)],
-                   check=True)
+    subprocess.run([sys.executable, __file__, "_one", env_name, variant, str(epochs), str(seed), str(tmp), str(out),
+                    "cold" if cold else "cache"], check=True)
     return json.loads(out.read_text())
 
 
@@ -146,10 +146,16 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="alternated rounds (pairs) per variant (>= 3)")
     p.add_argument("--epochs", type=int, default=None, help="epochs per run (the window is epochs - 1)")
     p.add_argument("--envs", default=None, help="comma-separated subset of: " + ",".join(CONFIGS))
+    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of the variants (none first)")
+    p.add_argument("--cold", action="store_true",
+                   help="no persistent compile cache: every run compiles, as runs with host callbacks always do")
     args = p.parse_args(argv)
     logging.getLogger("braxscope").setLevel(logging.ERROR)
     names = args.envs.split(",") if args.envs else (["inverted_pendulum"] if args.quick else list(CONFIGS))
     rounds = max(3, args.rounds)
+    variants = [v for v in VARIANTS if v in args.variants.split(",")]
+    if "none" not in variants:
+        p.error("--variants must include none (the ratios are against it)")
     tmp = Path(tempfile.mkdtemp(prefix="braxscope-bench-"))
     # Identical programs (the 'none' variant of each round) compile once; compile time is outside
     # the measured window anyway, this only shortens the benchmark.
@@ -162,8 +168,8 @@ def main(argv=None) -> int:
             cfg = CONFIGS[name]
             epochs = args.epochs or (3 if args.quick else cfg["epochs"])  # window = epochs - 1 (epoch 1 holds the compile)
             for r in range(rounds):
-                for v in VARIANTS:
-                    o = run_in_child(name, v, epochs, seed=0, tmp=tmp)
+                for v in variants:
+                    o = run_in_child(name, v, epochs, seed=0, tmp=tmp, cold=args.cold)
                     results.setdefault((name, v), []).append(o)
                     print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s {o['cpu_sps']:10.0f} per CPU-s "
                           f"(window {o['window_s']:.1f} s, run {o['total_s']:.0f} s)", flush=True)
@@ -177,7 +183,7 @@ def main(argv=None) -> int:
     for name in names:
         base = statistics.median(o["sps"] for o in results[(name, "none")])
         cbase = statistics.median(o["cpu_sps"] for o in results[(name, "none")])
-        for v in VARIANTS:
+        for v in variants:
             runs = results[(name, v)]
             med = statistics.median(o["sps"] for o in runs)
             cmed = statistics.median(o["cpu_sps"] for o in runs)
@@ -195,10 +201,11 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_one":
-        name, variant, epochs, seed, tmp, out = sys.argv[2:8]
+        name, variant, epochs, seed, tmp, out, cache = sys.argv[2:9]
         logging.getLogger("braxscope").setLevel(logging.ERROR)
-        jax.config.update("jax_compilation_cache_dir", str(Path(tmp) / "jax-cache"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        if cache == "cache":
+            jax.config.update("jax_compilation_cache_dir", str(Path(tmp) / "jax-cache"))
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         Path(out).write_text(json.dumps(run_once(name, CONFIGS[name], variant, int(epochs), int(seed), Path(tmp))))
         sys.exit(0)
     sys.exit(main())
