@@ -1,16 +1,22 @@
-"""Multi-device training (pmap) with recording. On a CPU, fake two devices:
+"""Multi-device training (pmap) with recording. On a CPU this script fakes two devices itself
+(unless XLA_FLAGS is already set), before JAX starts:
 
-    XLA_FLAGS=--xla_force_host_platform_device_count=2 MUJOCO_GL=egl python examples/multi_device.py
+    MUJOCO_GL=egl python examples/multi_device.py
 
 ``track`` indexes each device's batch, so [0, 1] records envs 0 and 1 of both devices (global ids
 0, 1 and 64, 65 with 128 envs on 2 devices), each episode labelled with its device.
 """
 
-import jax
-from brax import envs
-from brax.training.agents.ppo import train as ppo
+import os
 
-import braxscope
+# Must be set before JAX initialises its backends; a machine with real accelerators ignores it.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+
+import jax  # noqa: E402
+from brax import envs
+from brax.training.agents.ppo import train as ppo  # noqa: E402
+
+import braxscope  # noqa: E402
 
 print("devices:", jax.local_devices())
 env = envs.get_environment("inverted_pendulum")
