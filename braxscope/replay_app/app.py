@@ -651,8 +651,9 @@ class ReplayApp:
             self._table_t = time.perf_counter()
             self._fill_table()
             self._fill_targets()
-        if self._marked != set(s.views):
-            self._mark_rows(set(s.views))
+        views = set(s.views)
+        if self._marked != views:
+            self._mark_rows(views)
         n = s.length
         dpg.configure_item(self.scrub, max_value=max(1, n - 1))
         if not dpg.is_item_active(self.scrub):
@@ -727,7 +728,7 @@ class ReplayApp:
         for eid in changed:
             for item in self._row_items.get(eid, ()):
                 dpg.set_value(item, eid in views)
-        self._marked = set(views)
+        self._marked = views
 
     def _fill_targets(self) -> None:
         labels = [self._target_label(t) for t in self.s.live_targets()]
