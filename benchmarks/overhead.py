@@ -157,10 +157,6 @@ def main(argv=None) -> int:
     if "none" not in variants:
         p.error("--variants must include none (the ratios are against it)")
     tmp = Path(tempfile.mkdtemp(prefix="braxscope-bench-"))
-    # Identical programs (the 'none' variant of each round) compile once; compile time is outside
-    # the measured window anyway, this only shortens the benchmark.
-    jax.config.update("jax_compilation_cache_dir", str(tmp / "jax-cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     print(f"device: {jax.devices()[0].platform} x{jax.local_device_count()}, jax {jax.__version__}; rounds {rounds}")
     results = {}
     try:
@@ -204,6 +200,8 @@ if __name__ == "__main__":
         name, variant, epochs, seed, tmp, out, cache = sys.argv[2:9]
         logging.getLogger("braxscope").setLevel(logging.ERROR)
         if cache == "cache":
+            # Identical programs (the 'none' variant of each round) compile once across the runs;
+            # compile time is outside the measured window anyway, this only shortens the benchmark.
             jax.config.update("jax_compilation_cache_dir", str(Path(tmp) / "jax-cache"))
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         Path(out).write_text(json.dumps(run_once(name, CONFIGS[name], variant, int(epochs), int(seed), Path(tmp))))
