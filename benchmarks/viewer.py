@@ -115,7 +115,7 @@ def child_bare(store: str, seconds: float) -> dict:
     import dearpygui.dearpygui as dpg
     import numpy as np
 
-    from braxscope.replay_app.app import BROWSER_W, PLOTS_W
+    from braxscope.replay_app.app import window_size
     from braxscope.replay_app.render_thread import RenderWorker
     from braxscope.schema.reader import open_store
 
@@ -123,7 +123,8 @@ def child_bare(store: str, seconds: float) -> dict:
     qpos = r.frames(r.episodes()[0]).qpos
     worker = RenderWorker(r.model(), W, H)
     dpg.create_context()
-    dpg.create_viewport(width=BROWSER_W + W + PLOTS_W + 48, height=max(H + 300, 860), vsync=False)
+    win_w, win_h = window_size(W, H)
+    dpg.create_viewport(width=win_w, height=win_h, vsync=False)
     blank = np.zeros(W * H * 4, np.float32)
     with dpg.texture_registry():
         tex = dpg.add_raw_texture(W, H, blank, format=dpg.mvFormat_Float_rgba)

@@ -49,6 +49,11 @@ FONT_CANDIDATES = (
 SORT_COLUMNS = ("id", "source", "env", "iteration", "env_step", "length", "return", "status")
 
 
+def window_size(width: int, height: int) -> tuple[int, int]:
+    """The window's size for a viewport of width x height: browser, viewport and plots side by side."""
+    return BROWSER_W + width + PLOTS_W + 48, max(height + 300, 860)
+
+
 @dataclass
 class Overlays:
     step: bool = True
@@ -120,8 +125,7 @@ class ReplayApp:
                 dpg.bind_font(self._font)
                 break
         dpg.bind_theme(self._theme())
-        win_w = BROWSER_W + self.w + PLOTS_W + 48
-        win_h = max(self.h + 300, 860)
+        win_w, win_h = window_size(self.w, self.h)
         dpg.create_viewport(title=self._title, width=win_w, height=win_h, min_width=900, min_height=600, vsync=False)
         with dpg.texture_registry():
             self._blank = np.full((self.h, self.w, 4), 0.13, np.float32)
