@@ -19,6 +19,12 @@ other processes sharing the machine; wall time is what a user feels on a dedicat
 
     MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py            # inverted_pendulum and ant
     MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py --quick    # inverted_pendulum only, shorter
+
+On a GPU the runs use GPU-sized configs (``--scale gpu``, chosen by default when JAX's default
+backend is a GPU: 2048 envs, brax's usual batch sizes), since 128 envs leave a GPU idle and would
+measure launch latency, not training. ``--deadline S`` starts no run after S seconds and reports
+the rounds that finished (rounds go env by env inside each round, so a cut leaves every env with
+the same number of runs).
 """
 
 from __future__ import annotations
@@ -58,6 +64,21 @@ CONFIGS = {
         ppo=dict(num_envs=128, batch_size=128, num_minibatches=8, unroll_length=5, num_updates_per_batch=2,
                  episode_length=1000, learning_rate=3e-4, reward_scaling=10.0, normalize_observations=True),
         steps_per_epoch=4 * 128 * 5 * 8, epochs=4,
+    ),
+}
+# The same envs and backends, sized for a GPU (brax's published PPO settings use 2048-4096 envs).
+GPU_CONFIGS = {
+    "inverted_pendulum": dict(
+        backend="generalized",
+        ppo=dict(num_envs=2048, batch_size=1024, num_minibatches=16, unroll_length=10, num_updates_per_batch=4,
+                 episode_length=1000, learning_rate=1e-3, reward_scaling=10.0, normalize_observations=True),
+        steps_per_epoch=2 * 1024 * 10 * 16, epochs=6,
+    ),
+    "ant": dict(
+        backend="spring",
+        ppo=dict(num_envs=2048, batch_size=1024, num_minibatches=32, unroll_length=5, num_updates_per_batch=4,
+                 episode_length=1000, learning_rate=3e-4, reward_scaling=10.0, normalize_observations=True),
+        steps_per_epoch=8 * 1024 * 5 * 32, epochs=6,
     ),
 }
 VARIANTS = ("none", "record", "record+snapshots", "naive tap")
@@ -111,7 +132,8 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     t0 = time.perf_counter()
     ppo.train(environment=env, **kwargs, **hooks)
     total = time.perf_counter() - t0
-    out = {"total_s": total}
+    dev = jax.devices()[0]
+    out = {"total_s": total, "device": f"{dev.platform} ({dev.device_kind}) x{jax.local_device_count()}, jax {jax.__version__}"}
     if rec is not None:
         rec.close()
         s = rec.stats
@@ -131,13 +153,18 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     return out
 
 
-def run_in_child(env_name: str, variant: str, epochs: int, seed: int, tmp: Path, cold: bool = False) -> dict:
+def run_in_child(env_name: str, variant: str, epochs: int, seed: int, tmp: Path, cold: bool = False,
+                 scale: str = "cpu") -> dict:
     """One run in a fresh process: no variant inherits threads, heap or caches from the one before
     (in one long process the recorded variants measured ~10% slower than alone)."""
     out = tmp / f"result-{time.time_ns()}.json"
     subprocess.run([sys.executable, __file__, "_one", env_name, variant, str(epochs), str(seed), str(tmp), str(out),
-                    "cold" if cold else "cache"], check=True)
+                    "cold" if cold else "cache", scale], check=True)
     return json.loads(out.read_text())
+
+
+class _Deadline(Exception):
+    pass
 
 
 def main(argv=None) -> int:
@@ -149,6 +176,10 @@ def main(argv=None) -> int:
     p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of the variants (none first)")
     p.add_argument("--cold", action="store_true",
                    help="no persistent compile cache: every run compiles, as runs with host callbacks always do")
+    p.add_argument("--scale", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="config sizes: cpu (128 envs) or gpu (2048 envs); auto: gpu when JAX's default backend is one")
+    p.add_argument("--deadline", type=float, default=None,
+                   help="start no run after this many seconds; report the rounds that finished")
     args = p.parse_args(argv)
     logging.getLogger("braxscope").setLevel(logging.ERROR)
     names = args.envs.split(",") if args.envs else (["inverted_pendulum"] if args.quick else list(CONFIGS))
@@ -156,36 +187,58 @@ def main(argv=None) -> int:
     variants = [v for v in VARIANTS if v in args.variants.split(",")]
     if "none" not in variants:
         p.error("--variants must include none (the ratios are against it)")
+    scale = args.scale
+    if scale == "auto":
+        # Asked of a child: initialising a GPU backend here would hold GPU memory the runs need.
+        probe = subprocess.run([sys.executable, "-c", "import jax; print(jax.default_backend())"],
+                               capture_output=True, text=True, check=True)
+        scale = "gpu" if probe.stdout.strip() in ("gpu", "cuda", "rocm") else "cpu"
+    configs = GPU_CONFIGS if scale == "gpu" else CONFIGS
     tmp = Path(tempfile.mkdtemp(prefix="braxscope-bench-"))
-    print(f"device: {jax.devices()[0].platform} x{jax.local_device_count()}, jax {jax.__version__}; rounds {rounds}")
+    print(f"configs: {scale}; rounds {rounds}", flush=True)
     results = {}
+    started = time.perf_counter()
+    complete = 0
     try:
-        for name in names:
-            cfg = CONFIGS[name]
-            epochs = args.epochs or (3 if args.quick else cfg["epochs"])  # window = epochs - 1 (epoch 1 holds the compile)
-            for r in range(rounds):
+        for r in range(rounds):
+            for name in names:
+                cfg = configs[name]
+                epochs = args.epochs or (3 if args.quick else cfg["epochs"])  # window = epochs - 1 (epoch 1 holds the compile)
                 for v in variants:
-                    o = run_in_child(name, v, epochs, seed=0, tmp=tmp, cold=args.cold)
+                    if args.deadline is not None and time.perf_counter() - started > args.deadline:
+                        raise _Deadline
+                    o = run_in_child(name, v, epochs, seed=0, tmp=tmp, cold=args.cold, scale=scale)
+                    if r == 0 and name == names[0] and v == variants[0]:
+                        print(f"device: {o['device']}", flush=True)
                     results.setdefault((name, v), []).append(o)
                     print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s {o['cpu_sps']:10.0f} per CPU-s "
                           f"(window {o['window_s']:.1f} s, run {o['total_s']:.0f} s)", flush=True)
+            complete += 1
+    except _Deadline:
+        print(f"  deadline ({args.deadline:.0f} s) reached after {complete} complete rounds", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if complete < 3:
+        print(f"\nonly {complete} complete rounds: fewer than the 3 the comparison needs; read these as indicative")
 
     print()
     print(f"{'env (backend)':32s} {'variant':17s} {'median steps/s':>14s} {'ratio':>7s} {'cost':>7s} "
           f"{'steps/CPU-s':>11s} {'ratio':>7s} "
           f"{'callbacks/run':>13s} {'rows/run':>9s} {'dropped':>7s} {'snapshot s/iter':>15s} {'blocked s/it':>12s}")
     for name in names:
+        if (name, "none") not in results:
+            continue
         base = statistics.median(o["sps"] for o in results[(name, "none")])
         cbase = statistics.median(o["cpu_sps"] for o in results[(name, "none")])
         for v in variants:
-            runs = results[(name, v)]
+            runs = results.get((name, v), [])[:max(complete, 1)]  # whole rounds only: each variant the same count
+            if not runs:
+                continue
             med = statistics.median(o["sps"] for o in runs)
             cmed = statistics.median(o["cpu_sps"] for o in runs)
             snap = [s for o in runs for s in o.get("snapshot_s", [])]
             wait = [s for o in runs for s in o.get("snapshot_wait_s", [])]
-            print(f"{name + ' (' + CONFIGS[name]['backend'] + ')':32s} {v:17s} {med:14.0f} {med / base:7.3f} "
+            print(f"{name + ' (' + configs[name]['backend'] + ')':32s} {v:17s} {med:14.0f} {med / base:7.3f} "
                   f"{(1 - med / base) * 100:6.1f}% {cmed:11.0f} {cmed / cbase:7.3f} "
                   f"{statistics.median(o.get('callbacks', 0) for o in runs):13.0f} "
                   f"{statistics.median(o.get('rows', 0) for o in runs):9.0f} "
@@ -197,13 +250,14 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_one":
-        name, variant, epochs, seed, tmp, out, cache = sys.argv[2:9]
+        name, variant, epochs, seed, tmp, out, cache, scale = sys.argv[2:10]
         logging.getLogger("braxscope").setLevel(logging.ERROR)
         if cache == "cache":
             # Identical programs (the 'none' variant of each round) compile once across the runs;
             # compile time is outside the measured window anyway, this only shortens the benchmark.
             jax.config.update("jax_compilation_cache_dir", str(Path(tmp) / "jax-cache"))
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        Path(out).write_text(json.dumps(run_once(name, CONFIGS[name], variant, int(epochs), int(seed), Path(tmp))))
+        cfg = (GPU_CONFIGS if scale == "gpu" else CONFIGS)[name]
+        Path(out).write_text(json.dumps(run_once(name, cfg, variant, int(epochs), int(seed), Path(tmp))))
         sys.exit(0)
     sys.exit(main())

@@ -13,6 +13,10 @@ Under its own Xvfb, ant at 640x480, shadows off:
 - the ceiling: a window of the app's size that shows only the rendered image, fed by the same
   render thread (what is left of raw once a window must be drawn at all).
 Targets (issue 5): app >= 90% of raw; scrub p95 < 100 ms; RSS < 400 MB; first frame < 2 s.
+
+``--no-window`` measures only the rendering, with no display or DearPyGui (for a GPU machine with
+no X server): raw ``mujoco.Renderer`` against the app's render thread (``RenderWorker``: the same
+renderer behind the thread hand-off and the float RGBA conversion the window needs).
 """
 
 from __future__ import annotations
@@ -158,6 +162,29 @@ def child_bare(store: str, seconds: float) -> dict:
     return {"fps": shown / (time.perf_counter() - t0)}
 
 
+def child_worker(store: str, seconds: float) -> dict:
+    """The app's render thread alone, as fast as it renders: request, take, request the next."""
+    from braxscope.replay_app.render_thread import RenderWorker
+    from braxscope.schema.reader import open_store
+
+    r = open_store(store)
+    qpos = r.frames(r.episodes()[0]).qpos
+    worker = RenderWorker(r.model(), W, H)
+    n, t0 = 0, time.perf_counter()
+    try:
+        worker.request([qpos[0]])
+        while time.perf_counter() - t0 < seconds:
+            f = worker.take()
+            if f is None:
+                worker.frame_ready.wait(0.05)
+                continue
+            n += 1
+            worker.request([qpos[n % len(qpos)]])
+    finally:
+        worker.close()
+    return {"fps": n / (time.perf_counter() - t0)}
+
+
 def _rss_mb() -> tuple[float, float]:
     cur = peak = 0.0
     with open("/proc/self/status") as f:
@@ -296,10 +323,24 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="each frame-rate measurement")
     ap.add_argument("--rows", type=int, default=5_000_000, help="frames in the big store")
     ap.add_argument("--walk", type=int, default=150, help="episodes visited end to end")
+    ap.add_argument("--no-window", action="store_true", help="rendering only: raw renderer against the render thread")
     a = ap.parse_args()
     import numpy as np
 
     store = big_store(a.rows)
+    if a.no_window:
+        env = dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=os.pathsep.join(
+            [str(ROOT)] + [x for x in os.environ.get("PYTHONPATH", "").split(os.pathsep) if x]))
+        raws, workers = [], []
+        for _ in range(3):  # alternated, medians
+            raws.append(_child("raw", env, store, a.seconds)["fps"])
+            workers.append(_child("worker", env, store, a.seconds)["fps"])
+        raw, worker = float(np.median(raws)), float(np.median(workers))
+        print(f"\nrenderer benchmark (no window): ant {W}x{H}, shadows off, MUJOCO_GL={env['MUJOCO_GL']}, {os.cpu_count()} CPUs")
+        print(f"  raw mujoco.Renderer frames/s (median of 3)     {raw:8.1f}   runs: {', '.join(f'{x:.1f}' for x in raws)}")
+        print(f"  app's render thread frames/s (median of 3)     {worker:8.1f}   runs: {', '.join(f'{x:.1f}' for x in workers)}")
+        print(f"  render thread / raw                            {worker / raw:8.2f}")
+        return
     xvfb, display = _xvfb()
     env = dict(os.environ, DISPLAY=display, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=str(ROOT))
     try:
@@ -363,6 +404,8 @@ if __name__ == "__main__":
             res = child_raw(sys.argv[4], float(sys.argv[5]))
         elif kind == "bare":
             res = child_bare(sys.argv[4], float(sys.argv[5]))
+        elif kind == "worker":
+            res = child_worker(sys.argv[4], float(sys.argv[5]))
         else:
             res = child_app(sys.argv[4], float(sys.argv[5]), int(sys.argv[6]))
         Path(out).write_text(json.dumps(res))

@@ -76,6 +76,8 @@ class Recorder:
       config: extra run metadata; the PPO keyword arguments are added automatically.
       process_index: this process's writer group index (default ``jax.process_index()``).
       snapshot_seed: the fixed reset key of the snapshot rollouts.
+      snapshot_device: where snapshot rollouts run: 'cpu' (default: the host CPU, so they never
+        queue on the accelerator that trains) or 'default' (JAX's default device).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class Recorder:
         config: dict | None = None,
         process_index: int | None = None,
         snapshot_seed: int = 0,
+        snapshot_device: str = "cpu",
         commit_every_s: float = 0.5,
     ):
         self.path = Path(path)
@@ -114,6 +117,9 @@ class Recorder:
         self.config = dict(config or {})
         self.process_index = jax.process_index() if process_index is None else int(process_index)
         self.snapshot_seed = snapshot_seed
+        if snapshot_device not in ("cpu", "default"):
+            raise ValueError(f"snapshot_device must be 'cpu' or 'default', not {snapshot_device!r}")
+        self.snapshot_device = snapshot_device
         self.commit_every_s = commit_every_s
         self._shared = Shared(len(track), track, queue_rows)
         self._writer: StoreWriter | None = None
@@ -265,13 +271,15 @@ class Recorder:
         config = {k2: v for k2, v in args.items() if k2 not in ("environment", "eval_env")}
         config.update(self.config)
         config["braxscope"] = {"track": self.track, "flush_every": k, "devices": devices,
-                               "snapshots": self.snapshots, "snapshot_steps": self.snapshot_steps or episode_length}
+                               "snapshots": self.snapshots, "snapshot_steps": self.snapshot_steps or episode_length,
+                               "snapshot_device": self.snapshot_device}
         self._writer = StoreWriter.create(
             self.path, model, env_name=self.env_name, backend=self.backend, dt=float(self.env.dt),
             train_slots=len(self.track) * devices, config=config, process_index=self.process_index,
         )
         if self.snapshots:
-            self._snap = SnapshotRunner(self.env, self.snapshot_steps or episode_length, seed=self.snapshot_seed)
+            self._snap = SnapshotRunner(self.env, self.snapshot_steps or episode_length, seed=self.snapshot_seed,
+                                        device=self.snapshot_device)
         self._thread = WriterThread(self._shared, self._writer, self.layout, self._param_steps,
                                     commit_every_s=self.commit_every_s, control_since=self._started_at,
                                     video=self._make_video())
