@@ -66,20 +66,21 @@ CONFIGS = {
         steps_per_epoch=4 * 128 * 5 * 8, epochs=4,
     ),
 }
-# The same envs and backends, sized for a GPU (brax's published PPO settings use 2048-4096 envs).
+
+
+def _gpu_sized(cfg: dict, training_steps_per_epoch: int, **ppo) -> dict:
+    """The same env, backend and PPO settings with the sizes overridden; an epoch is a whole
+    number of PPO training steps (batch_size x num_minibatches x unroll_length env steps each)."""
+    p = dict(cfg["ppo"], **ppo)
+    steps = training_steps_per_epoch * p["batch_size"] * p["num_minibatches"] * p["unroll_length"]
+    return dict(cfg, ppo=p, steps_per_epoch=steps, epochs=6)
+
+
+# Sized for a GPU (brax's published PPO settings use 2048-4096 envs).
 GPU_CONFIGS = {
-    "inverted_pendulum": dict(
-        backend="generalized",
-        ppo=dict(num_envs=2048, batch_size=1024, num_minibatches=16, unroll_length=10, num_updates_per_batch=4,
-                 episode_length=1000, learning_rate=1e-3, reward_scaling=10.0, normalize_observations=True),
-        steps_per_epoch=2 * 1024 * 10 * 16, epochs=6,
-    ),
-    "ant": dict(
-        backend="spring",
-        ppo=dict(num_envs=2048, batch_size=1024, num_minibatches=32, unroll_length=5, num_updates_per_batch=4,
-                 episode_length=1000, learning_rate=3e-4, reward_scaling=10.0, normalize_observations=True),
-        steps_per_epoch=8 * 1024 * 5 * 32, epochs=6,
-    ),
+    "inverted_pendulum": _gpu_sized(CONFIGS["inverted_pendulum"], 2, num_envs=2048, batch_size=1024,
+                                    num_minibatches=16, num_updates_per_batch=4),
+    "ant": _gpu_sized(CONFIGS["ant"], 8, num_envs=2048, batch_size=1024, num_minibatches=32, num_updates_per_batch=4),
 }
 VARIANTS = ("none", "record", "record+snapshots", "naive tap")
 
