@@ -27,7 +27,7 @@ from ..schema import StoreWriter
 from ..schema.errors import BraxscopeError, NotAStoreError
 from . import ppo_args as _ppo_args
 from .sink import RecorderStats, Shared
-from .snapshot import SnapshotRunner
+from .snapshot import SnapshotRunner, check_snapshot_device
 from .tap import TapConfig, TapWrapper
 from .wrapping import HookCompositionError, insert_tap, plain_chain, tapped_chain
 from .writer_thread import Layout, MetricsItem, PendingSnapshotItem, WriterThread
@@ -117,8 +117,7 @@ class Recorder:
         self.config = dict(config or {})
         self.process_index = jax.process_index() if process_index is None else int(process_index)
         self.snapshot_seed = snapshot_seed
-        if snapshot_device not in ("cpu", "default"):
-            raise ValueError(f"snapshot_device must be 'cpu' or 'default', not {snapshot_device!r}")
+        check_snapshot_device(snapshot_device)  # before anything is created
         self.snapshot_device = snapshot_device
         self.commit_every_s = commit_every_s
         self._shared = Shared(len(track), track, queue_rows)

@@ -82,14 +82,19 @@ class SnapshotRunner:
         return 0 if self._jitted is None else int(self._jitted._cache_size())
 
 
+def check_snapshot_device(name: str) -> None:
+    """Raise ValueError unless ``name`` is a snapshot device: 'cpu' or 'default'."""
+    if name not in ("cpu", "default"):
+        raise ValueError(f"snapshot_device must be 'cpu' or 'default', not {name!r}")
+
+
 def _snapshot_device(name: str):
     """'cpu': the host CPU (JAX always has it); 'default': JAX's default device (where training runs)."""
+    check_snapshot_device(name)
     if name == "cpu":
         return jax.devices("cpu")[0]
-    if name == "default":
-        dev = jax.config.jax_default_device  # a Device, a platform name, or None
-        return jax.devices(dev)[0] if isinstance(dev, str) else (dev or jax.devices()[0])
-    raise ValueError(f"snapshot_device must be 'cpu' or 'default', not {name!r}")
+    dev = jax.config.jax_default_device  # a Device, a platform name, or None
+    return jax.devices(dev)[0] if isinstance(dev, str) else (dev or jax.devices()[0])
 
 
 class PendingSnapshot:
@@ -119,4 +124,4 @@ class PendingSnapshot:
         return out
 
 
-__all__ = ["PendingSnapshot", "SnapshotRunner"]
+__all__ = ["PendingSnapshot", "SnapshotRunner", "check_snapshot_device"]
