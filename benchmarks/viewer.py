@@ -303,6 +303,13 @@ def _xvfb() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("cannot start Xvfb")
 
 
+def _child_env(**extra: str) -> dict:
+    """The children's environment: this checkout first on PYTHONPATH, ahead of what was there
+    (a machine may bring packages through PYTHONPATH), and MUJOCO_GL defaulting to egl."""
+    path = [str(ROOT)] + [x for x in os.environ.get("PYTHONPATH", "").split(os.pathsep) if x]
+    return dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=os.pathsep.join(path), **extra)
+
+
 def _child(kind: str, env: dict, *args) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
@@ -329,8 +336,7 @@ def main() -> None:
 
     store = big_store(a.rows)
     if a.no_window:
-        env = dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=os.pathsep.join(
-            [str(ROOT)] + [x for x in os.environ.get("PYTHONPATH", "").split(os.pathsep) if x]))
+        env = _child_env()
         raws, workers = [], []
         for _ in range(3):  # alternated, medians
             raws.append(_child("raw", env, store, a.seconds)["fps"])
@@ -342,7 +348,7 @@ def main() -> None:
         print(f"  render thread / raw                            {worker / raw:8.2f}")
         return
     xvfb, display = _xvfb()
-    env = dict(os.environ, DISPLAY=display, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"), PYTHONPATH=str(ROOT))
+    env = _child_env(DISPLAY=display)
     try:
         # Alternate raw and app twice; report medians (this 2-core box is shared and noisy).
         raws, apps, bares = [], [], []

@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
 import jax  # noqa: E402
-from brax import envs
+from brax import envs  # noqa: E402
 from brax.training.agents.ppo import train as ppo  # noqa: E402
 
 import braxscope  # noqa: E402
