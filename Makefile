@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # Debian packages for headless GL (EGL and OSMesa) and a virtual display.
 DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick
 
-.PHONY: setup system-deps test test-fast demo bench clean
+.PHONY: setup system-deps lint test test-fast demo bench clean
 
 # Installs the Debian packages only when running as root with apt (a fresh CI
 # machine); elsewhere it says what is missing and goes on.
@@ -26,11 +26,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip check
 	touch $@
 
-test: system-deps setup
+lint: setup
+	$(VENV)/bin/ruff check braxscope tests benchmarks examples
+
+test: system-deps setup lint
 	MUJOCO_GL=egl $(PY) -m pytest -q -ra
 
 # Everything but the long end-to-end runs (for quick iteration).
-test-fast: system-deps setup
+test-fast: system-deps setup lint
 	MUJOCO_GL=egl $(PY) -m pytest -q -ra -m "not slow"
 
 demo: system-deps setup

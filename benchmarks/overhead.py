@@ -41,7 +41,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from brax import envs
 from brax.envs.wrappers import training as brax_training
@@ -117,7 +116,10 @@ def naive_wrap(sink):
 def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp: Path) -> dict:
     env = envs.get_environment(env_name, backend=cfg["backend"])
     marks: list[tuple[int, float]] = []
-    progress = lambda step, metrics: marks.append((int(step), time.perf_counter(), time.process_time()))
+
+    def progress(step, metrics):
+        marks.append((int(step), time.perf_counter(), time.process_time()))
+
     kwargs = dict(cfg["ppo"], num_timesteps=cfg["steps_per_epoch"] * epochs, num_evals=epochs + 1, run_evals=False,
                   seed=seed)
     rec = None
@@ -134,7 +136,8 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     ppo.train(environment=env, **kwargs, **hooks)
     total = time.perf_counter() - t0
     dev = jax.devices()[0]
-    out = {"total_s": total, "device": f"{dev.platform} ({dev.device_kind}) x{jax.local_device_count()}, jax {jax.__version__}"}
+    out = {"total_s": total,
+           "device": f"{dev.platform} ({dev.device_kind}) x{jax.local_device_count()}, jax {jax.__version__}"}
     if rec is not None:
         rec.close()
         s = rec.stats
@@ -204,7 +207,8 @@ def main(argv=None) -> int:
         for r in range(rounds):
             for name in names:
                 cfg = configs[name]
-                epochs = args.epochs or (3 if args.quick else cfg["epochs"])  # window = epochs - 1 (epoch 1 holds the compile)
+                # window = epochs - 1 (epoch 1 holds the compile)
+                epochs = args.epochs or (3 if args.quick else cfg["epochs"])
                 for v in variants:
                     if args.deadline is not None and time.perf_counter() - started > args.deadline:
                         raise _Deadline
@@ -212,7 +216,8 @@ def main(argv=None) -> int:
                     if r == 0 and name == names[0] and v == variants[0]:
                         print(f"device: {o['device']}", flush=True)
                     results.setdefault((name, v), []).append(o)
-                    print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s {o['cpu_sps']:10.0f} per CPU-s "
+                    print(f"  {name:18s} round {r + 1} {v:17s} {o['sps']:10.0f} env-steps/s "
+                          f"{o['cpu_sps']:10.0f} per CPU-s "
                           f"(window {o['window_s']:.1f} s, run {o['total_s']:.0f} s)", flush=True)
             complete += 1
     except _Deadline:

@@ -56,7 +56,8 @@ def ant_like_model() -> mujoco.MjModel:
         for i in range(4)
     )
     motors = "".join(f"<motor joint='hip{i}'/><motor joint='knee{i}'/>" for i in range(4))
-    xml = f"<mujoco><worldbody><body><freejoint/><geom size='.1'/>{legs}</body></worldbody><actuator>{motors}</actuator></mujoco>"
+    xml = (f"<mujoco><worldbody><body><freejoint/><geom size='.1'/>{legs}</body></worldbody>"
+           f"<actuator>{motors}</actuator></mujoco>")
     m = mujoco.MjModel.from_xml_string(xml)
     assert (m.nq, m.nv, m.nu) == (NQ, NV, NU)
     return m
@@ -290,10 +291,12 @@ def tail(kind: str, path: Path, seconds: float) -> list[float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=131072, help="time steps (x 8 envs = env-rows); default 1,048,576 env-rows")
+    ap.add_argument("--steps", type=int, default=131072,
+                    help="time steps (x 8 envs = env-rows); default 1,048,576 env-rows")
     ap.add_argument("--seeks", type=int, default=200, help="random seeks per format (npz: a tenth of it)")
     ap.add_argument("--tail-seconds", type=float, default=12.0)
-    ap.add_argument("--commit-every", type=int, default=COMMIT_EVERY, help="braxscope: time rows per commit (multiple of 64)")
+    ap.add_argument("--commit-every", type=int, default=COMMIT_EVERY,
+                    help="braxscope: time rows per commit (multiple of 64)")
     ap.add_argument("--dir", default=None, help="where to write (default: a temp dir, removed after)")
     args = ap.parse_args()
 
@@ -312,7 +315,8 @@ def main() -> int:
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
     for key, fn in (("braxscope", lambda: write_braxscope(paths["braxscope"], d, model, args.commit_every)),
-                    ("hdf5-gzip", lambda: write_hdf5(paths["hdf5-gzip"], d, eps)), ("npz", lambda: write_npz(paths["npz"], d))):
+                    ("hdf5-gzip", lambda: write_hdf5(paths["hdf5-gzip"], d, eps)),
+                    ("npz", lambda: write_npz(paths["npz"], d))):
         t0 = os.times()
         res[key]["write_s"] = fn()
         t1 = os.times()
@@ -333,7 +337,8 @@ def main() -> int:
     live = work / "live.h5"
     with h5py.File(live, "w", libver="latest") as f:
         g = f.create_group("data/live")
-        g.create_dataset("states", shape=(0, NQ + NV), maxshape=(None, NQ + NV), chunks=(1024, NQ + NV), dtype="f4", compression="gzip")
+        g.create_dataset("states", shape=(0, NQ + NV), maxshape=(None, NQ + NV), chunks=(1024, NQ + NV), dtype="f4",
+                         compression="gzip")
         g.create_dataset("wall_time", shape=(0,), maxshape=(None,), chunks=(1024,), dtype="f8", compression="gzip")
     res["hdf5-gzip"]["tail"] = tail("hdf5", live, args.tail_seconds)
     res["npz"]["tail"] = None
@@ -347,17 +352,23 @@ def main() -> int:
         ("write CPU s (user+sys)", lambda r: f"{r['cpu_s']:.2f}", lambda a, b: a["cpu_s"] / b["cpu_s"]),
         ("seek 1 frame p50 (ms)", lambda r: ms(r["seek1"], 50), lambda a, b: pct(a["seek1"], 50) / pct(b["seek1"], 50)),
         ("seek 1 frame p95 (ms)", lambda r: ms(r["seek1"], 95), lambda a, b: pct(a["seek1"], 95) / pct(b["seek1"], 95)),
-        ("seek 1000 rows p50 (ms)", lambda r: ms(r["seek1000"], 50), lambda a, b: pct(a["seek1000"], 50) / pct(b["seek1000"], 50)),
-        ("seek 1000 rows p95 (ms)", lambda r: ms(r["seek1000"], 95), lambda a, b: pct(a["seek1000"], 95) / pct(b["seek1000"], 95)),
-        ("tail p50 (ms)", lambda r: ms(r["tail"], 50) if r["tail"] is not None else "n/a", lambda a, b: pct(a["tail"], 50) / pct(b["tail"], 50)),
-        ("tail p95 (ms)", lambda r: ms(r["tail"], 95) if r["tail"] is not None else "n/a", lambda a, b: pct(a["tail"], 95) / pct(b["tail"], 95)),
+        ("seek 1000 rows p50 (ms)", lambda r: ms(r["seek1000"], 50),
+         lambda a, b: pct(a["seek1000"], 50) / pct(b["seek1000"], 50)),
+        ("seek 1000 rows p95 (ms)", lambda r: ms(r["seek1000"], 95),
+         lambda a, b: pct(a["seek1000"], 95) / pct(b["seek1000"], 95)),
+        ("tail p50 (ms)", lambda r: ms(r["tail"], 50) if r["tail"] is not None else "n/a",
+         lambda a, b: pct(a["tail"], 50) / pct(b["tail"], 50)),
+        ("tail p95 (ms)", lambda r: ms(r["tail"], 95) if r["tail"] is not None else "n/a",
+         lambda a, b: pct(a["tail"], 95) / pct(b["tail"], 95)),
     ]
     b, h = res["braxscope"], res["hdf5-gzip"]
     header = ["", "braxscope", "hdf5-gzip", "npz", "braxscope/hdf5"]
-    table = [[name, f(res["braxscope"]), f(res["hdf5-gzip"]), f(res["npz"]), f"{ratio(b, h):.2f}x"] for name, f, ratio in lines]
+    table = [[name, f(res["braxscope"]), f(res["hdf5-gzip"]), f(res["npz"]), f"{ratio(b, h):.2f}x"]
+             for name, f, ratio in lines]
     widths = [max(len(r[i]) for r in [header] + table) for i in range(len(header))]
     print()
-    print(f"tail: poll interval {POLL_INTERVAL_S * 1e3:.0f} ms; samples braxscope {len(b['tail'])}, hdf5 {len(h['tail'])}; "
+    print(f"tail: poll interval {POLL_INTERVAL_S * 1e3:.0f} ms; "
+          f"samples braxscope {len(b['tail'])}, hdf5 {len(h['tail'])}; "
           f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end on {os.cpu_count()} CPUs")
     for r in [header] + table:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))

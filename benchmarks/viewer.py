@@ -58,8 +58,8 @@ def big_store(rows: int) -> Path:
     model = load_model("ant")
     slots, L = 4, 1000
     base = [simulate(model, "ant", L, seed=s, skill=0.3 + 0.05 * s) for s in range(16)]
-    w = StoreWriter.create(path, model, env_name="ant", backend="generalized", dt=env_dt(model, "ant"), train_slots=slots,
-                           config={"num_envs": 2048, "episode_length": L})
+    w = StoreWriter.create(path, model, env_name="ant", backend="generalized", dt=env_dt(model, "ant"),
+                           train_slots=slots, config={"num_envs": 2048, "episode_length": L})
     n_iter = -(-rows // (slots * L))
     t0 = time.time()
     for it in range(n_iter):
@@ -246,7 +246,8 @@ def child_app(store: str, seconds: float, walk: int) -> dict:
         dt = time.perf_counter() - t0
         res["app_fps"] = (app.stats.frames_shown - n0) / dt
         res["gui_fps"] = (app.stats.gui_frames - g0) / dt
-        res["draw_ms"] = sorted(app.stats.draw_s)[len(app.stats.draw_s) // 2] * 1000 if app.stats.draw_s else float("nan")
+        res["draw_ms"] = (sorted(app.stats.draw_s)[len(app.stats.draw_s) // 2] * 1000 if app.stats.draw_s
+                          else float("nan"))
         s.pause()
         # 2) scrub latency inside an episode: seek, then until that frame is drawn in the window.
         rng = random.Random(0)
@@ -342,9 +343,12 @@ def main() -> None:
             raws.append(_child("raw", env, store, a.seconds)["fps"])
             workers.append(_child("worker", env, store, a.seconds)["fps"])
         raw, worker = float(np.median(raws)), float(np.median(workers))
-        print(f"\nrenderer benchmark (no window): ant {W}x{H}, shadows off, MUJOCO_GL={env['MUJOCO_GL']}, {os.cpu_count()} CPUs")
-        print(f"  raw mujoco.Renderer frames/s (median of 3)     {raw:8.1f}   runs: {', '.join(f'{x:.1f}' for x in raws)}")
-        print(f"  app's render thread frames/s (median of 3)     {worker:8.1f}   runs: {', '.join(f'{x:.1f}' for x in workers)}")
+        print(f"\nrenderer benchmark (no window): ant {W}x{H}, shadows off, MUJOCO_GL={env['MUJOCO_GL']}, "
+              f"{os.cpu_count()} CPUs")
+        print(f"  raw mujoco.Renderer frames/s (median of 3)     {raw:8.1f}   "
+              f"runs: {', '.join(f'{x:.1f}' for x in raws)}")
+        print(f"  app's render thread frames/s (median of 3)     {worker:8.1f}   "
+              f"runs: {', '.join(f'{x:.1f}' for x in workers)}")
         print(f"  render thread / raw                            {worker / raw:8.2f}")
         return
     xvfb, display = _xvfb()
@@ -362,7 +366,8 @@ def main() -> None:
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
                 stats = f.name
             t0 = time.time()
-            subprocess.run([sys.executable, "-m", "braxscope.cli", "view", str(store), "--exit-after", "0.5", "--stats", stats],
+            subprocess.run([sys.executable, "-m", "braxscope.cli", "view", str(store), "--exit-after", "0.5",
+                            "--stats", stats],
                            env=env, cwd=ROOT, check=True, capture_output=True)
             st = json.loads(Path(stats).read_text())
             firsts.append((st["first_frame_wall"] - t0, st["first_frame_s"]))
@@ -378,7 +383,8 @@ def main() -> None:
     ff_cmd = float(np.median([f[1] for f in firsts]))
     x = apps[0]
     load = os.getloadavg()[0]
-    print(f"\nviewer benchmark (load average {load:.1f} at the end): ant {W}x{H}, shadows off, MUJOCO_GL={env['MUJOCO_GL']}, Xvfb, {os.cpu_count()} CPUs; "
+    print(f"\nviewer benchmark (load average {load:.1f} at the end): ant {W}x{H}, shadows off, "
+          f"MUJOCO_GL={env['MUJOCO_GL']}, Xvfb, {os.cpu_count()} CPUs; "
           f"store {x['store_frames'] / 1e6:.2f}M frames, walked {x['walked_episodes']} episodes end to end")
     print(f"{'measure':<46}{'value':>12}{'target':>14}{'ok':>5}")
     rows = [
@@ -388,7 +394,8 @@ def main() -> None:
         ("window with only the image, frames/s (median)", f"{bare:.1f}", "", None),
         ("  its / raw: the ceiling of any window here", f"{bare / raw:.2f}", "", None),
         ("GUI frames/s drawn during playback", f"{float(np.median([x['gui_fps'] for x in apps])):.1f}", "", None),
-        ("DearPyGui draw time per GUI frame, p50 (ms)", f"{float(np.median([x['draw_ms'] for x in apps])):.1f}", "", None),
+        ("DearPyGui draw time per GUI frame, p50 (ms)", f"{float(np.median([x['draw_ms'] for x in apps])):.1f}", "",
+         None),
         ("scrub latency p50 (ms)", f"{_pct(scrub, 50):.1f}", "", None),
         ("scrub latency p95 (ms)", f"{_pct(scrub, 95):.1f}", "< 100", _pct(scrub, 95) < 100),
         ("switch episode, load + first frame p50 (ms)", f"{_pct(switch, 50):.1f}", "", None),

@@ -26,7 +26,8 @@ SUBCOMMANDS = {
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
-    parser = argparse.ArgumentParser(prog="braxscope", description="Record Brax PPO training; replay it live or afterwards.")
+    parser = argparse.ArgumentParser(prog="braxscope",
+                                     description="Record Brax PPO training; replay it live or afterwards.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
     wanted = sys.argv[1] if len(sys.argv) > 1 else None
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser, modules = _parser()
     except ModuleNotFoundError as e:
-        print(f"braxscope: error: this command needs {e.name}, which is not installed: pip install 'braxscope[all]'", file=sys.stderr)
+        print(f"braxscope: error: this command needs {e.name}, which is not installed: pip install 'braxscope[all]'",
+              file=sys.stderr)
         return 2
     args = parser.parse_args(sys.argv[1:])
     if not args.command:

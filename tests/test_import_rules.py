@@ -54,7 +54,8 @@ def _imports(path: Path, mod: str | None = None) -> list[tuple[int, str]]:
                 target = node.module or ""
             out.append((node.lineno, target))
             out += [(node.lineno, f"{target}.{a.name}") for a in node.names if target.startswith("braxscope")]
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
             f = node.func
             name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
             if name in ("import_module", "__import__"):
@@ -90,7 +91,8 @@ def test_no_module_of_a_package_imports_what_it_must_not(sub):
 
 def test_the_static_scan_catches_lazy_relative_and_importlib_imports(tmp_path):
     src = tmp_path / "probe.py"  # scanned as if it were braxscope/replay_app/probe.py
-    src.write_text("def f():\n    from ..recorder import x\n    import importlib\n    importlib.import_module('jax.numpy')\n")
+    src.write_text("def f():\n    from ..recorder import x\n"
+                   "    import importlib\n    importlib.import_module('jax.numpy')\n")
     names = [n for _, n in _imports(src, "braxscope.replay_app.probe")]
     assert "braxscope.recorder" in names and "jax.numpy" in names
 
@@ -110,8 +112,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {{'jax', 'j
     ("braxscope", {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder", "braxscope.replay_app"}),
 ])
 def test_importing_a_package_does_not_load_what_it_must_not(module, forbidden):
-    res = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, timeout=300,
-                         cwd=PKG.parent)
+    res = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True,
+                         timeout=300, cwd=PKG.parent)
     assert res.returncode == 0, res.stderr
     loaded = json.loads(res.stdout.strip().splitlines()[-1])
     bad = [m for m in loaded if _violates(m, forbidden)]

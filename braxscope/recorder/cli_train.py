@@ -43,9 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", required=True, help="store directory to record into (e.g. runs/demo.zarr)")
     p.add_argument("--backend", default=None, help="physics backend: generalized, spring, positional or mjx")
     p.add_argument("--track", default="0,1,2,3", help="env indices to record, per device (default 0,1,2,3)")
-    p.add_argument("--snapshot-steps", type=int, default=None, help="length of each policy snapshot (default: one episode)")
+    p.add_argument("--snapshot-steps", type=int, default=None,
+                   help="length of each policy snapshot (default: one episode)")
     p.add_argument("--no-snapshots", action="store_true", help="do not record policy snapshots")
-    p.add_argument("--flush-every", type=int, default=None, help="env steps per device-to-host transfer (default: automatic)")
+    p.add_argument("--flush-every", type=int, default=None,
+                   help="env steps per device-to-host transfer (default: automatic)")
     p.add_argument("--video-every", type=int, default=None, help="render a video of every Nth snapshot")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per evaluation instead)")
@@ -116,8 +118,8 @@ class _Progress:
             self.reward = float(metrics["eval/episode_reward"])
         if self.bar is None:
             s = self.rec.stats
-            print(f"step {step:>10,}  eval reward {self.reward:8.2f}  rows {s.rows_recorded:,}  dropped {s.rows_dropped:,}",
-                  flush=True)
+            print(f"step {step:>10,}  eval reward {self.reward:8.2f}  rows {s.rows_recorded:,}  "
+                  f"dropped {s.rows_dropped:,}", flush=True)
         else:
             self.refresh(step)
 
@@ -146,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
     rec = Recorder(args.store, env, track=track, snapshot_steps=args.snapshot_steps, snapshots=not args.no_snapshots,
                    flush_every=args.flush_every, video_every=args.video_every, env_name=args.env)
     print(f"braxscope: training {args.env} ({backend}) for {cfg['num_timesteps']:,} steps with {cfg['num_envs']} envs, "
-          f"recording envs {track} into {args.store} (the first minute or so is compilation)", file=sys.stderr, flush=True)
+          f"recording envs {track} into {args.store} (the first minute or so is compilation)",
+          file=sys.stderr, flush=True)
     progress = _Progress(rec, cfg["num_timesteps"], enabled=not args.no_progress)
     t0 = time.time()
     try:
@@ -156,8 +159,8 @@ def run(args: argparse.Namespace) -> int:
         rec.close()
     s = rec.stats
     snap = f", snapshots {s.snapshots} ({sum(s.snapshot_seconds):.1f} s)" if s.snapshots else ""
-    print(f"braxscope: done in {time.time() - t0:.0f} s: {s.rows_recorded:,} env-rows recorded, {s.rows_dropped:,} dropped"
-          f"{snap}; final eval reward {progress.reward:.1f}", file=sys.stderr)
+    print(f"braxscope: done in {time.time() - t0:.0f} s: {s.rows_recorded:,} env-rows recorded, "
+          f"{s.rows_dropped:,} dropped{snap}; final eval reward {progress.reward:.1f}", file=sys.stderr)
     if s.error:
         print(f"braxscope: recording stopped early: {s.error}", file=sys.stderr)
         return 1

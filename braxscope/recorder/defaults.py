@@ -20,7 +20,8 @@ PER_ENV = {
     "reacher": dict(num_timesteps=1_000_000, unroll_length=10, discounting=0.95, reward_scaling=5.0, backend="spring"),
     "hopper": dict(num_timesteps=1_000_000, reward_scaling=10.0, backend="spring"),
     "ant": dict(num_timesteps=1_000_000, reward_scaling=10.0, unroll_length=5, backend="spring"),
-    "halfcheetah": dict(num_timesteps=1_000_000, unroll_length=20, discounting=0.95, reward_scaling=1.0, backend="spring"),
+    "halfcheetah": dict(num_timesteps=1_000_000, unroll_length=20, discounting=0.95, reward_scaling=1.0,
+                        backend="spring"),
 }
 
 

@@ -101,7 +101,8 @@ class Recorder:
         self.path = Path(path)
         if isinstance(path, str) and "://" in path:
             raise NotAStoreError(f"{path}: record into a local directory path, not a URL")
-        if self.path.exists() and (not self.path.is_dir() or (any(self.path.iterdir()) and not (self.path / "zarr.json").exists())):
+        if self.path.exists() and (not self.path.is_dir()
+                                   or (any(self.path.iterdir()) and not (self.path / "zarr.json").exists())):
             raise NotAStoreError(f"{self.path} exists and is not a braxscope store: choose an empty or new path")
         track = [int(i) for i in track]
         if not track or min(track) < 0:
@@ -184,7 +185,8 @@ class Recorder:
         """Record other envs from the next flush on (at most as many as at creation; no recompile)."""
         track = [int(i) for i in track]
         if len(track) > self._shared.slots or (track and min(track) < 0):
-            raise ValueError(f"set_track takes up to {self._shared.slots} env indices >= 0 (the count fixed at creation)")
+            raise ValueError(f"set_track takes up to {self._shared.slots} env indices >= 0 "
+                             f"(the count fixed at creation)")
         with self._shared.lock:
             self._shared.set_track(track)
 
@@ -206,7 +208,8 @@ class Recorder:
         if self._thread is not None:
             self._thread.stop(timeout)
             if self._thread.is_alive():
-                log.error("braxscope: the writer thread did not finish within %.0f s; the store is valid up to its last commit", timeout)
+                log.error("braxscope: the writer thread did not finish within %.0f s; "
+                          "the store is valid up to its last commit", timeout)
             video = self._thread.video
             if video is not None:
                 try:
@@ -226,17 +229,20 @@ class Recorder:
         call = self._wrap_calls
         self._wrap_calls += 1
         if call >= 2:
-            raise RecorderStateError("a Recorder records one ppo.train run: create a new Recorder (or rec.ppo_hooks() per run)")
+            raise RecorderStateError("a Recorder records one ppo.train run: "
+                                     "create a new Recorder (or rec.ppo_hooks() per run)")
         if call == 1:
             # ppo.train wraps the eval env second (batch num_eval_envs, not pmapped): not recorded.
             if user_wrap is not None:
-                return user_wrap(env, episode_length=episode_length, action_repeat=action_repeat, randomization_fn=randomization_fn)
+                return user_wrap(env, episode_length=episode_length, action_repeat=action_repeat,
+                                 randomization_fn=randomization_fn)
             return plain_chain(env, episode_length, action_repeat, randomization_fn)
         found = _ppo_args.find_ppo_train_args()
         self._start(found, int(episode_length), int(action_repeat))
         make_tap = self._make_tap
         if user_wrap is not None:
-            chain = user_wrap(env, episode_length=episode_length, action_repeat=action_repeat, randomization_fn=randomization_fn)
+            chain = user_wrap(env, episode_length=episode_length, action_repeat=action_repeat,
+                              randomization_fn=randomization_fn)
             return insert_tap(chain, make_tap)
         return tapped_chain(env, episode_length, action_repeat, randomization_fn, make_tap)
 

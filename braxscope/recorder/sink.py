@@ -82,7 +82,7 @@ class Shared:
         """Lock held. Bounded: a long outage merges old entries (their rows still add up)."""
         self.drops.append((count, rows))
         if len(self.drops) > 1024:
-            (c0, r0), (c1, r1) = self.drops[0], self.drops[1]
+            (_c0, r0), (c1, r1) = self.drops[0], self.drops[1]
             self.drops[:2] = [(c1, r0 + r1)]
 
     def take_drops(self, before_count: int) -> int:

@@ -142,7 +142,8 @@ class VideoLog:
         if rc != 0:
             lines = [ln for ln in err.decode(errors="replace").strip().splitlines() if ln.strip()]
             why = lines[-1].strip() if lines else f"exit status {rc}"
-            self._fail(f"video log stopped: exporting iteration {iteration} failed ({why}); training goes on without videos")
+            self._fail(f"video log stopped: exporting iteration {iteration} failed ({why}); "
+                       f"training goes on without videos")
             return
         self.written.append(out)
         log.info("video log: wrote %s in %.1f s", out, time.monotonic() - t0)

@@ -9,7 +9,6 @@ never reaches training.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import queue
 import threading

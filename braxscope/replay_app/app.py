@@ -213,20 +213,25 @@ class ReplayApp:
             self.live_text = dpg.add_text("", color=DIM)
             dpg.add_spacer(width=12)
             self.rec_text = dpg.add_text("", color=DIM)
-            self.rec_btn = dpg.add_button(label="Pause recording", callback=lambda: self._toggle_recording(), show=False)
+            self.rec_btn = dpg.add_button(label="Pause recording", callback=lambda: self._toggle_recording(),
+                                          show=False)
         self.msg_text = dpg.add_text("", color=ERROR, wrap=BROWSER_W + self.w + PLOTS_W, show=False)
 
     def _build_browser(self) -> None:
         with dpg.child_window(width=BROWSER_W, tag="browser", border=True):
             dpg.add_text("Episodes", color=(230, 230, 235))
             with dpg.group(horizontal=True):
-                self.f_source = dpg.add_combo(["all sources", "train", "snapshot"], default_value="all sources", width=120,
-                                              callback=lambda: self._filter_changed())
-                self.f_iter_min = dpg.add_input_text(hint="iter min", width=70, decimal=True, callback=lambda: self._filter_changed())
-                self.f_iter_max = dpg.add_input_text(hint="iter max", width=70, decimal=True, callback=lambda: self._filter_changed())
+                self.f_source = dpg.add_combo(["all sources", "train", "snapshot"], default_value="all sources",
+                                              width=120, callback=lambda: self._filter_changed())
+                self.f_iter_min = dpg.add_input_text(hint="iter min", width=70, decimal=True,
+                                                     callback=lambda: self._filter_changed())
+                self.f_iter_max = dpg.add_input_text(hint="iter max", width=70, decimal=True,
+                                                     callback=lambda: self._filter_changed())
             with dpg.group(horizontal=True):
-                self.f_ret_min = dpg.add_input_text(hint="return min", width=96, scientific=True, callback=lambda: self._filter_changed())
-                self.f_ret_max = dpg.add_input_text(hint="return max", width=96, scientific=True, callback=lambda: self._filter_changed())
+                self.f_ret_min = dpg.add_input_text(hint="return min", width=96, scientific=True,
+                                                    callback=lambda: self._filter_changed())
+                self.f_ret_max = dpg.add_input_text(hint="return max", width=96, scientific=True,
+                                                    callback=lambda: self._filter_changed())
                 self.cmp_btn = dpg.add_button(label="Compare snapshots", callback=lambda: self._compare_snapshots())
             with dpg.table(tag="catalog", header_row=True, sortable=True, callback=self._on_sort, resizable=True,
                            policy=dpg.mvTable_SizingStretchProp, scrollY=True, row_background=True, height=-52,
@@ -253,13 +258,15 @@ class ReplayApp:
                 dpg.add_button(label=">|", width=34, callback=lambda: self._act(self.s.end))
                 self.speed_combo = dpg.add_combo([_speed_label(x) for x in SPEEDS], default_value="1x", width=70,
                                                  callback=self._on_speed)
-                self.loop_box = dpg.add_checkbox(label="Loop", callback=lambda s, a: self._act(lambda: self.s.set_loop(a)))
+                self.loop_box = dpg.add_checkbox(label="Loop",
+                                                 callback=lambda s, a: self._act(lambda: self.s.set_loop(a)))
                 self.time_text = dpg.add_text("", color=(220, 220, 228))
             with dpg.group(horizontal=True):
                 self.cam_combo = dpg.add_combo(self.worker.camera_names, default_value="track", width=110,
                                                callback=lambda s, a: self.worker.command("camera", a))
                 dpg.add_button(label="Reset view", callback=lambda: self.worker.command("reset"))
-                self.shadow_box = dpg.add_checkbox(label="Shadows", callback=lambda s, a: self.worker.command("shadows", a))
+                self.shadow_box = dpg.add_checkbox(label="Shadows",
+                                                   callback=lambda s, a: self.worker.command("shadows", a))
                 self.ghost_box = dpg.add_checkbox(label="Ghost", callback=lambda s, a: self.set_ghost(a))
                 dpg.add_spacer(width=8)
                 self.target_combo = dpg.add_combo([], width=170, callback=self._on_target)
@@ -275,14 +282,16 @@ class ReplayApp:
                     self.ov_boxes[name] = dpg.add_checkbox(label=label, default_value=getattr(self.overlays, name),
                                                            callback=self._on_overlay, user_data=name)
             dpg.add_text("drag: orbit · right-drag: pan · wheel: zoom · keys: space ← → home end L", color=DIM)
-            with dpg.plot(label="Training curve", height=-1, width=self.w, tag="p_train", no_menus=True, no_box_select=True):
+            with dpg.plot(label="Training curve", height=-1, width=self.w, tag="p_train", no_menus=True,
+                          no_box_select=True):
                 dpg.add_plot_legend(location=dpg.mvPlot_Location_SouthEast)
                 self.tx = dpg.add_plot_axis(dpg.mvXAxis, label="env step")
                 self.ty = dpg.add_plot_axis(dpg.mvYAxis, label="")
 
     def _build_plots(self) -> None:
         with dpg.child_window(width=PLOTS_W, tag="plots", border=False):
-            with dpg.plot(label="Reward and return", height=300, width=-1, tag="p_reward", no_menus=True, no_box_select=True):
+            with dpg.plot(label="Reward and return", height=300, width=-1, tag="p_reward", no_menus=True,
+                          no_box_select=True):
                 dpg.add_plot_legend(location=dpg.mvPlot_Location_NorthWest)
                 self.rx = dpg.add_plot_axis(dpg.mvXAxis, label="step")
                 self.ry = dpg.add_plot_axis(dpg.mvYAxis, label="reward")
@@ -355,7 +364,8 @@ class ReplayApp:
         self._poke.set()
 
     def _on_select(self, sender, value, eid) -> None:
-        if dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift) or dpg.is_key_down(dpg.mvKey_LControl):
+        if dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift) \
+                or dpg.is_key_down(dpg.mvKey_LControl):
             if self.s.compare or self.s.views:
                 self.s.add_compare(eid) if eid not in self.s.views else self.s.remove_compare(eid)
         else:
@@ -426,8 +436,10 @@ class ReplayApp:
     def _filter_changed(self) -> None:
         src = dpg.get_value(self.f_source)
         self.s.set_filter(source=None if src == "all sources" else src,
-                          iter_min=_num(dpg.get_value(self.f_iter_min), int), iter_max=_num(dpg.get_value(self.f_iter_max), int),
-                          ret_min=_num(dpg.get_value(self.f_ret_min), float), ret_max=_num(dpg.get_value(self.f_ret_max), float))
+                          iter_min=_num(dpg.get_value(self.f_iter_min), int),
+                          iter_max=_num(dpg.get_value(self.f_iter_max), int),
+                          ret_min=_num(dpg.get_value(self.f_ret_min), float),
+                          ret_max=_num(dpg.get_value(self.f_ret_max), float))
         self._table_now = True
 
     def _on_wheel(self, sender, delta) -> None:
@@ -496,7 +508,8 @@ class ReplayApp:
             self.stats.shown.append((f.seq, f.requested_at, now))
             del self.stats.shown[:-2000]
             if f.tag:
-                self.stats.trace.append((time.time(), list(f.tag[0]), list(f.tag[1]), [c.get("start") for c in f.tag[3]]))
+                self.stats.trace.append((time.time(), list(f.tag[0]), list(f.tag[1]),
+                                         [c.get("start") for c in f.tag[3]]))
                 del self.stats.trace[:-2000]
             if self.stats.first_frame_s is None and f.tag and any(q is not None for q in f.tag[2]):
                 self.stats.first_frame_s = now - self.stats.started
@@ -514,7 +527,8 @@ class ReplayApp:
         ``fps`` times a second), else about 20 times a second for input. Drawing the window is not
         free on software GL, so frames are not drawn while the renderer has nothing new."""
         period = 1.0 / self.fps
-        interacting = dpg.is_mouse_button_down(dpg.mvMouseButton_Left) or dpg.is_mouse_button_down(dpg.mvMouseButton_Right)
+        interacting = (dpg.is_mouse_button_down(dpg.mvMouseButton_Left)
+                       or dpg.is_mouse_button_down(dpg.mvMouseButton_Right))
         idle = period if interacting else max(period, 0.05)
         remaining = idle - (time.perf_counter() - t0)
         if remaining > 0:
@@ -597,7 +611,8 @@ class ReplayApp:
             for i, c in enumerate(info):
                 what = "solid" if i == 0 else "ghost"
                 ret = f"  return {c['ret']:+.1f}" if "ret" in c else ""
-                lines.append((f"{c['id']} it {c['iteration']} ({what})  step {c['frame']}{ret}", COMPARE_COLOURS[i % 4]))
+                lines.append((f"{c['id']} it {c['iteration']} ({what})  step {c['frame']}{ret}",
+                              COMPARE_COLOURS[i % 4]))
             self._draw_box(lines, 0, 0)
             return
         rows, cols = grid_shape(len(views))
@@ -662,7 +677,8 @@ class ReplayApp:
         dpg.configure_item(self.scrub, max_value=max(1, n - 1))
         if not dpg.is_item_active(self.scrub):
             dpg.set_value(self.scrub, s.cursor)
-        dpg.set_value(self.time_text, f"{s.cursor:>4} / {max(0, n - 1)}   {s.time_s():6.2f} s   {s.dt * 1000:.0f} ms/step")
+        dpg.set_value(self.time_text,
+                      f"{s.cursor:>4} / {max(0, n - 1)}   {s.time_s():6.2f} s   {s.dt * 1000:.0f} ms/step")
         dpg.configure_item(self.play_btn, label="Pause" if s.playing else "Play")
         dpg.bind_item_theme(self.play_btn, self._play_theme if s.playing else 0)
         if s.cursor != self._line_cursor:
@@ -682,7 +698,8 @@ class ReplayApp:
         if s.live:
             lag = s.lag_s()
             target = self._target_label(s.live_target) if s.live_target else ""
-            dpg.set_value(self.live_text, f"following {target.removeprefix('follow: ')}" + (f" · lag {lag:.1f} s" if lag is not None else ""))
+            dpg.set_value(self.live_text, f"following {target.removeprefix('follow: ')}"
+                          + (f" · lag {lag:.1f} s" if lag is not None else ""))
         else:
             dpg.set_value(self.live_text, "press L to follow the newest data")
         rec = s.recorder_status()
@@ -761,8 +778,10 @@ class ReplayApp:
             if d is None or len(d) == 0:
                 continue
             lab = f"{v} (it {d.info.iteration})" if compare else ""
-            r = dpg.add_line_series(*decimate(d.frames.reward, self._plot_points), label=f"reward {lab}".strip(), parent=self.ry)
-            c = dpg.add_line_series(*decimate(d.cum_return, self._plot_points), label=f"return {lab}".strip(), parent=self.ry2)
+            r = dpg.add_line_series(*decimate(d.frames.reward, self._plot_points), label=f"reward {lab}".strip(),
+                                    parent=self.ry)
+            c = dpg.add_line_series(*decimate(d.cum_return, self._plot_points), label=f"return {lab}".strip(),
+                                    parent=self.ry2)
             # Fixed colours: ImPlot would pick the next palette colour each time a live episode grows.
             if compare:
                 _colour_series(r, COMPARE_COLOURS[i % 4], 1.2, alpha=150)
@@ -773,7 +792,8 @@ class ReplayApp:
             if i == 0:
                 for j in range(d.frames.action.shape[1]):
                     name = s.actuator_names[j] if j < len(s.actuator_names) else f"a{j}"
-                    a = dpg.add_line_series(*decimate(d.frames.action[:, j], self._plot_points), label=name, parent=self.ay)
+                    a = dpg.add_line_series(*decimate(d.frames.action[:, j], self._plot_points), label=name,
+                                            parent=self.ay)
                     _colour_series(a, SERIES_COLOURS[j % len(SERIES_COLOURS)], 1.0)
         dpg.configure_item("p_action", label="Actions" + (f" ({datas[0][0]})" if compare and datas else ""))
         for axis in (self.rx, self.ry, self.ry2, self.ax, self.ay):

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--live", action="store_true", help="follow the newest data while the run records")
     parser.add_argument("--episode", metavar="ID", help="open this episode (ids as in 'braxscope info')")
     parser.add_argument("--compare", metavar="ID", nargs="+", help="open 2 to 4 episodes side by side")
-    parser.add_argument("--ghost", action="store_true", help="with --compare: draw the episodes in one scene, the others translucent")
+    parser.add_argument("--ghost", action="store_true",
+                        help="with --compare: draw the episodes in one scene, the others translucent")
     parser.add_argument("--width", type=int, default=640, help="viewport width in pixels (default 640)")
     parser.add_argument("--height", type=int, default=480, help="viewport height in pixels (default 480)")
     parser.add_argument("--fps", type=float, default=60.0, help="most frames drawn per second (default 60)")
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         reader.get_episode(eid)  # EpisodeNotFoundError: one line, exit 2
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise NoDisplayError(
-            "no display (DISPLAY is not set): run on a desktop, under xvfb-run, or render a video with 'braxscope export'")
+            "no display (DISPLAY is not set): run on a desktop, under xvfb-run, "
+            "or render a video with 'braxscope export'")
     try:
         import dearpygui.dearpygui  # noqa: F401
     except ImportError:
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         st = app.stats
         shown = [b - a for _, a, b in st.shown]
         with open(args.stats, "w") as f:
-            json.dump({"first_frame_s": st.first_frame_s, "first_frame_wall": st.first_frame_wall, "trace": st.trace[-300:], "frames_shown": st.frames_shown, "gui_frames": st.gui_frames,
+            json.dump({"first_frame_s": st.first_frame_s, "first_frame_wall": st.first_frame_wall,
+                       "trace": st.trace[-300:], "frames_shown": st.frames_shown, "gui_frames": st.gui_frames,
                        "renders": worker.renders, "cursor": session.cursor, "views": session.views,
                        "live": session.live, "latency_s": shown[-500:]}, f)
     return 0

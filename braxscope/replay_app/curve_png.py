@@ -16,7 +16,8 @@ from ..schema.errors import BraxscopeError
 # The metric a user means by "is it learning": eval return, else the training-episode return.
 PREFERRED_METRICS = ("eval/episode_reward", "episode/sum_reward", "training/episode_reward")
 
-_BG, _AXES, _GRID, _TEXT, _LINE, _DOT = (24, 26, 31), (150, 155, 165), (52, 55, 62), (220, 222, 228), (80, 150, 250), (250, 140, 60)
+_BG, _AXES, _GRID, _TEXT, _LINE, _DOT = ((24, 26, 31), (150, 155, 165), (52, 55, 62), (220, 222, 228), (80, 150, 250),
+                                        (250, 140, 60))
 
 
 def pick_metric(names: list[str]) -> str | None:
@@ -52,7 +53,8 @@ def training_curve_png(reader: StoreReader, out: str | Path, *, metric: str | No
     m = reader.metrics()
     metric = metric or pick_metric(m.names)
     if metric is None or metric not in m.values:
-        raise BraxscopeError(f"{reader.path} has no metric {metric or ''} to plot: it has {', '.join(m.names) or 'no metrics yet'}")
+        raise BraxscopeError(f"{reader.path} has no metric {metric or ''} to plot: "
+                             f"it has {', '.join(m.names) or 'no metrics yet'}")
     x = m.env_step.astype(np.float64)
     y = m.values[metric]
     keep = np.isfinite(y)
@@ -70,7 +72,8 @@ def training_curve_png(reader: StoreReader, out: str | Path, *, metric: str | No
     x0, x1, y0, y1 = float(xt[0]), float(xt[-1]), float(yt[0]), float(yt[-1])
 
     def px(xv, yv):
-        return (left + (xv - x0) / (x1 - x0 or 1) * (right - left), bottom - (yv - y0) / (y1 - y0 or 1) * (bottom - top))
+        return (left + (xv - x0) / (x1 - x0 or 1) * (right - left),
+                bottom - (yv - y0) / (y1 - y0 or 1) * (bottom - top))
 
     for v in xt:
         X = px(v, y0)[0]

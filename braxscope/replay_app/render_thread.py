@@ -123,7 +123,8 @@ class RenderWorker:
         renderers: dict[tuple[int, int], Renderer] = {}
         try:
             renderers[(self.width, self.height)] = Renderer(self.model, self.width, self.height,
-                                                            camera=self._settings["camera"], shadows=self._settings["shadows"])
+                                                            camera=self._settings["camera"],
+                                                            shadows=self._settings["shadows"])
         except BaseException as e:  # reported to the GUI thread by the constructor
             self.error = e
             self._ready.set()
@@ -196,7 +197,8 @@ class RenderWorker:
         cw, ch = self.width // cols, self.height // rows
         r = renderers.get((cw, ch))
         if r is None:
-            r = Renderer(self.model, cw, ch, camera=main.camera_name, shadows=main.shadows, reflections=main.reflections)
+            r = Renderer(self.model, cw, ch, camera=main.camera_name, shadows=main.shadows,
+                         reflections=main.reflections)
             _copy_camera(main, r)
             renderers[(cw, ch)] = r
         out = np.empty((self.height, self.width, 4), np.float32)

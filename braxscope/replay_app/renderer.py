@@ -97,7 +97,8 @@ class Renderer:
         elif camera == FREE or camera == -1:
             mujoco.mjv_defaultFreeCamera(self.model, cam)
         else:
-            cid = camera if isinstance(camera, int) else mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
+            cid = (camera if isinstance(camera, int)
+                   else mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, camera))
             if not 0 <= cid < self.model.ncam:
                 names = [mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_CAMERA, i) for i in range(self.model.ncam)]
                 raise RendererError(f"no camera {camera!r} in the model; choose track, free or one of {names}")
@@ -133,7 +134,8 @@ class Renderer:
         """RGB uint8 [height, width, 3] of the state ``qpos`` [nq]."""
         q = np.asarray(qpos)
         if q.shape != (self.model.nq,):
-            raise RendererError(f"qpos has shape {q.shape} but the model needs ({self.model.nq},): the data does not match the model")
+            raise RendererError(f"qpos has shape {q.shape} but the model needs ({self.model.nq},): "
+                                f"the data does not match the model")
         if not np.isfinite(q).all():
             if out is None:
                 return self._invalid.copy()
@@ -199,7 +201,8 @@ class Renderer:
 
     @staticmethod
     def is_invalid(frame: np.ndarray) -> bool:
-        return bool((frame[0, frame.shape[1] // 2] == _INVALID_RGB).all() and (frame[frame.shape[0] // 2, frame.shape[1] // 2] == 230).all())
+        return bool((frame[0, frame.shape[1] // 2] == _INVALID_RGB).all()
+                    and (frame[frame.shape[0] // 2, frame.shape[1] // 2] == 230).all())
 
     # -------------------------------------------------------------- lifetime
 

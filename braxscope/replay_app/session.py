@@ -15,12 +15,11 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
-from ..schema import layout
 from ..schema.control import read_control, write_control
 from ..schema.errors import BraxscopeError
 from ..schema.reader import EpisodeInfo, Frames, Metrics, StoreReader, WriterStatus
@@ -94,7 +93,8 @@ class EpisodeData:
     @property
     def nbytes(self) -> int:
         f = self.frames
-        return sum(a.nbytes for a in (f.qpos, f.qvel, f.action, f.reward, f.done, f.env_step, f.iteration, f.wall_time, f.flags))
+        return sum(a.nbytes for a in (f.qpos, f.qvel, f.action, f.reward, f.done, f.env_step, f.iteration, f.wall_time,
+                                      f.flags))
 
 
 @dataclass(frozen=True)

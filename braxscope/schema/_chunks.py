@@ -118,7 +118,8 @@ class ChunkedColumn:
                 raise ChunkDecodeError(c, f"truncated to {len(raw)} bytes", self.rows_per_chunk)
             body = raw[:-4]
             if google_crc32c.value(body) != int.from_bytes(raw[-4:], "little"):
-                raise ChunkDecodeError(c, f"checksum mismatch ({len(raw)} bytes; truncated or corrupted)", self.rows_per_chunk)
+                raise ChunkDecodeError(c, f"checksum mismatch ({len(raw)} bytes; truncated or corrupted)",
+                                       self.rows_per_chunk)
         try:
             # Straight into a fresh chunk array (numcodecs' Codec.decode adds checks and a copy).
             out = np.empty(self.chunk_shape, dtype=self.dtype)
@@ -182,7 +183,8 @@ class ChunkedColumn:
             chunk[written % C :] = self.fill
             self._tail = (c, chunk)
 
-    def encode_rows(self, n: int, data: np.ndarray, published: int) -> list[tuple[Path, np.ndarray, "ChunkedColumn", bool]]:
+    def encode_rows(self, n: int, data: np.ndarray,
+                    published: int) -> list[tuple[Path, np.ndarray, "ChunkedColumn", bool]]:
         """The chunk files for rows ``[n, n+len(data))`` as (path, chunk, column, atomic); the
         caller encodes and writes them with :func:`write_files` before the next call.
 

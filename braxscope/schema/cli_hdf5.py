@@ -13,9 +13,11 @@ def add_arguments_for(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("path", help="the store (a directory like runs/demo.zarr)")
         parser.add_argument("out", help="the HDF5 file to write (e.g. demo.h5)")
         parser.add_argument("--episodes", nargs="+", metavar="ID",
-                            help="episode ids (W:R or R, as 'braxscope info' lists them); default: every complete episode")
+                            help="episode ids (W:R or R, as 'braxscope info' lists them); "
+                                 "default: every complete episode")
         parser.add_argument("--layout", choices=LAYOUTS, default="robomimic",
-                            help="robomimic: data/demo_N/{states,actions,rewards,dones}; minari: episode_N/{observations,...} "
+                            help="robomimic: data/demo_N/{states,actions,rewards,dones}; "
+                                 "minari: episode_N/{observations,...} "
                                  "(docs/EXPORT.md); default robomimic")
         parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     elif name == "import-hdf5":

@@ -7,10 +7,8 @@ own lines, the rest is shown); 2 when the path is not a store this version can r
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import math
-import time
 
 import numpy as np
 
@@ -25,7 +23,9 @@ _EDGE = 20
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="the store directory (e.g. runs/demo.zarr)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-    parser.add_argument("--all", action="store_true", help=f"list every episode (default: the first and last {_EDGE} when there are more than {_MAX_ROWS})")
+    parser.add_argument("--all", action="store_true",
+                        help=f"list every episode (default: the first and last {_EDGE} "
+                             f"when there are more than {_MAX_ROWS})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +59,8 @@ def describe(reader: StoreReader) -> dict:
     for w in reader.writers():
         writers.append({
             "ordinal": w.ordinal, "writer_id": w.writer_id, "process_index": w.process_index, "host": w.host,
-            "state": w.state, "epoch": w.epoch, "heartbeat": w.heartbeat, "heartbeat_age_s": round(w.heartbeat_age_s, 1),
+            "state": w.state, "epoch": w.epoch, "heartbeat": w.heartbeat,
+            "heartbeat_age_s": round(w.heartbeat_age_s, 1),
             "rows": w.rows, "dropped_rows": w.dropped_rows, "last_env_step": w.last_env_step, "locked": w.locked,
         })
     problems = list(reader.problems)
@@ -103,17 +104,21 @@ def render(doc: dict, *, show_all: bool = False) -> str:
     r = doc["run"]
     out = [
         f"store    {doc['path']}",
-        f"run      {r['env_name']} (backend {r.get('backend') or '?'}), dt {r['dt']:g} s, nq {r['nq']} nv {r['nv']} nu {r['nu']}, "
+        f"run      {r['env_name']} (backend {r.get('backend') or '?'}), dt {r['dt']:g} s, "
+        f"nq {r['nq']} nv {r['nv']} nu {r['nu']}, "
         f"schema v{r['schema_version']}, run {r.get('run_id')}, created {r.get('created')}",
     ]
     out.append("")
     wrows = []
     for w in doc["writers"]:
         rows = w["rows"]
-        wrows.append([str(w["ordinal"]), w["writer_id"], str(w["process_index"]), w["state"] + (" (locked)" if w["locked"] and w["state"] != "closed" else ""),
+        wrows.append([str(w["ordinal"]), w["writer_id"], str(w["process_index"]),
+                      w["state"] + (" (locked)" if w["locked"] and w["state"] != "closed" else ""),
                       _age(w["heartbeat_age_s"]), str(rows.get("train", 0)), str(rows.get("snapshots", 0)),
-                      str(rows.get("catalog", 0)), str(rows.get("metrics", 0)), str(w["dropped_rows"]), str(w["last_env_step"])])
-    out += _table(["#", "writer", "proc", "state", "heartbeat", "train rows", "snapshot rows", "episodes", "metrics", "dropped", "last step"], wrows)
+                      str(rows.get("catalog", 0)), str(rows.get("metrics", 0)), str(w["dropped_rows"]),
+                      str(w["last_env_step"])])
+    out += _table(["#", "writer", "proc", "state", "heartbeat", "train rows", "snapshot rows", "episodes", "metrics",
+                   "dropped", "last step"], wrows)
     m = doc["metrics"]
     out.append("")
     if m["rows"]:

@@ -21,5 +21,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         rows = ", ".join(f"{k} {v}" for k, v in report.rows.items())
         state = f"DAMAGED ({n_damage} problem{'s' if n_damage != 1 else ''})" if n_damage else "ok"
-        print(f"{state}: {report.path}: {report.writers} writer(s), {rows or 'no rows'}, {report.chunks_checked} chunks checked")
+        print(f"{state}: {report.path}: {report.writers} writer(s), {rows or 'no rows'}, "
+              f"{report.chunks_checked} chunks checked")
     return 1 if n_damage else 0

@@ -309,11 +309,13 @@ def detect_layout(f: h5py.File) -> str:
     if any(k.startswith("episode_") and isinstance(f[k], h5py.Group) for k in f.keys()):
         return "minari"
     raise Hdf5LayoutError(
-        f"{f.filename} is HDF5 but in neither layout braxscope reads (robomimic data/demo_N or Minari episode_N): see docs/EXPORT.md"
+        f"{f.filename} is HDF5 but in neither layout braxscope reads (robomimic data/demo_N or Minari episode_N): "
+        f"see docs/EXPORT.md"
     )
 
 
-def read_hdf5(src: str | os.PathLike, *, model_path: str | os.PathLike | None = None) -> tuple[dict, mujoco.MjModel, list[EpisodeData], str]:
+def read_hdf5(src: str | os.PathLike, *,
+              model_path: str | os.PathLike | None = None) -> tuple[dict, mujoco.MjModel, list[EpisodeData], str]:
     """Read a robomimic or Minari file: (run attrs, model, episodes, layout).
 
     ``model_path`` (XML or MJB) overrides or supplies the model when the file has none.
@@ -335,7 +337,8 @@ def _read_open_file(f: h5py.File, src: Path, model_path) -> tuple[dict, mujoco.M
     nq, nv, nu = model.nq, model.nv, model.nu
     for key, have in (("nq", nq), ("nv", nv), ("nu", nu)):
         if run.get(key) is not None and int(run[key]) != have:
-            raise Hdf5LayoutError(f"{src} says {key}={run[key]} but its model has {key}={have}: the file is inconsistent")
+            raise Hdf5LayoutError(f"{src} says {key}={run[key]} but its model has {key}={have}: "
+                                  f"the file is inconsistent")
     run.update(nq=nq, nv=nv, nu=nu)
     groups = _episode_groups(f, layout)
     if not groups:
@@ -348,7 +351,8 @@ def _open_h5(src: Path) -> h5py.File:
     if not src.exists():
         raise StoreNotFoundError(f"{src} does not exist: check the path")
     if src.is_dir() or not h5py.is_hdf5(src):
-        raise NotHdf5Error(f"{src} is not an HDF5 file: import-hdf5 reads .h5/.hdf5 files in the robomimic or Minari layout")
+        raise NotHdf5Error(f"{src} is not an HDF5 file: "
+                           f"import-hdf5 reads .h5/.hdf5 files in the robomimic or Minari layout")
     try:
         return h5py.File(src, "r")
     except OSError as e:  # it has an HDF5 signature but does not open: truncated or damaged
@@ -421,9 +425,11 @@ def _read_model(f: h5py.File, layout: str, src: Path, model_path) -> mujoco.MjMo
         try:
             return mujoco.MjModel.from_xml_string(xml)
         except Exception as e:
-            raise Hdf5ModelError(f"{src}: its model XML does not compile ({str(e).strip().splitlines()[0][:120]})") from None
+            raise Hdf5ModelError(f"{src}: its model XML does not compile "
+                                 f"({str(e).strip().splitlines()[0][:120]})") from None
     raise Hdf5ModelError(
-        f"{src} holds no MuJoCo model (no /{MODEL_DATASET}, no model_xml or model_file attribute): pass --model FILE.xml"
+        f"{src} holds no MuJoCo model (no /{MODEL_DATASET}, no model_xml or model_file attribute): "
+        f"pass --model FILE.xml"
     )
 
 
@@ -442,7 +448,8 @@ def _dataset(g: h5py.Group, name: str, required: bool = True) -> np.ndarray | No
     d = g.get(name)
     if not isinstance(d, h5py.Dataset):
         if required:
-            raise Hdf5LayoutError(f"{g.file.filename}: {g.name} has no dataset {name!r}: see docs/EXPORT.md for the layout")
+            raise Hdf5LayoutError(f"{g.file.filename}: {g.name} has no dataset {name!r}: "
+                                  f"see docs/EXPORT.md for the layout")
         return None
     return np.asarray(d[()])
 
@@ -463,7 +470,8 @@ def _read_episode(g: h5py.Group, layout: str, nq: int, nv: int, nu: int) -> Epis
     else:
         obs = _dataset(g, "observations")
         if obs.shape[0] != L + 1:
-            raise Hdf5LayoutError(f"{where}: observations has {obs.shape[0]} rows; Minari needs one more than actions ({L})")
+            raise Hdf5LayoutError(f"{where}: observations has {obs.shape[0]} rows; "
+                                  f"Minari needs one more than actions ({L})")
         states = obs[1:]  # row 0 is the reset observation, which a store has no row for
         rewards = _dataset(g, "rewards", required=False)
         terminations = _dataset(g, "terminations", required=False)
@@ -597,6 +605,6 @@ def _import_snapshot(w: StoreWriter, e: EpisodeData) -> None:
 
 __all__ = [
     "LAYOUTS", "export_hdf5", "import_hdf5", "read_hdf5", "detect_layout", "EpisodeData", "ExportResult",
-    "ImportResult", "Hdf5Error", "NotHdf5Error", "DamagedHdf5Error", "Hdf5LayoutError", "Hdf5ModelError", "OutputExistsError",
-    "NoEpisodesError",
+    "ImportResult", "Hdf5Error", "NotHdf5Error", "DamagedHdf5Error", "Hdf5LayoutError", "Hdf5ModelError",
+    "OutputExistsError", "NoEpisodesError",
 ]

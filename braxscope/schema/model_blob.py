@@ -26,7 +26,8 @@ def model_from_bytes(blob: bytes, *, saved_with: str | None = None) -> mujoco.Mj
         hint = ""
         if saved_with and saved_with != mujoco.__version__:
             hint = f" (saved with mujoco {saved_with}, this is {mujoco.__version__}: pip install mujoco=={saved_with})"
-        raise ModelError(f"the store's embedded model cannot be loaded: {str(e).strip().splitlines()[0]}{hint}") from None
+        raise ModelError(f"the store's embedded model cannot be loaded: "
+                         f"{str(e).strip().splitlines()[0]}{hint}") from None
 
 
 def sha256(blob: np.ndarray | bytes) -> str:

@@ -129,11 +129,14 @@ def _load_json(path: Path, what: str) -> dict:
         with open(path, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        raise CorruptStoreError(f"{path} is missing: the store's {what} metadata is gone (restore it from a backup)") from None
+        raise CorruptStoreError(f"{path} is missing: the store's {what} metadata is gone "
+                                f"(restore it from a backup)") from None
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
-        raise CorruptStoreError(f"{path} is not valid JSON ({e.__class__.__name__} at byte {getattr(e, 'pos', getattr(e, 'start', '?'))}): the store's {what} metadata is damaged") from None
+        raise CorruptStoreError(f"{path} is not valid JSON "
+                                f"({e.__class__.__name__} at byte {getattr(e, 'pos', getattr(e, 'start', '?'))}): "
+                                f"the store's {what} metadata is damaged") from None
     if not isinstance(doc, dict):
         raise CorruptStoreError(f"{path} is not a JSON object: the store's {what} metadata is damaged")
     return doc
@@ -231,7 +234,8 @@ class StoreReader:
             raise NotAStoreError(f"{self.path} is not a Zarr v3 group: not a braxscope store")
         attrs = doc.get("attributes", {}).get(layout.ROOT_ATTR)
         if not isinstance(attrs, dict):
-            raise NotAStoreError(f"{self.path} is a Zarr store but not a braxscope store (no '{layout.ROOT_ATTR}' attributes)")
+            raise NotAStoreError(f"{self.path} is a Zarr store but not a braxscope store "
+                                 f"(no '{layout.ROOT_ATTR}' attributes)")
         version = attrs.get("schema_version")
         if not isinstance(version, int):
             raise CorruptStoreError(f"{self.path}/zarr.json has no valid schema_version: the root metadata is damaged")
@@ -257,7 +261,8 @@ class StoreReader:
                 if got != expected:
                     raise ShapeMismatchError(
                         f"writers/{w.id}/{stream}/{c.name} has rows of shape {got} but the model needs {expected} "
-                        f"(nq={self.sizes['nq']}, nv={self.sizes['nv']}, nu={self.sizes['nu']}): the data does not match the model"
+                        f"(nq={self.sizes['nq']}, nv={self.sizes['nv']}, nu={self.sizes['nu']}): "
+                        f"the data does not match the model"
                     )
 
     # --------------------------------------------------------------- tailing
@@ -354,8 +359,8 @@ class StoreReader:
         bad = (block["start"] >= 0) & ((block["length"] <= 0) | (block["start"] + block["length"] > limit))
         if bad.any():
             rows = np.flatnonzero(bad) + lo
-            self._problem(f"catalog rows {rows[0]}-{rows[-1]} of writer {w.id} ({rows.size} episode(s)) point outside the "
-                          "committed rows: those episodes are skipped; run braxscope verify")
+            self._problem(f"catalog rows {rows[0]}-{rows[-1]} of writer {w.id} ({rows.size} episode(s)) "
+                          "point outside the committed rows: those episodes are skipped; run braxscope verify")
             block = dict(block, start=np.where(bad, -1, block["start"]))
         # Growable buffers (capacity doubles), so tailing a catalog of n rows costs O(new rows)
         # per refresh, not O(n).
@@ -433,7 +438,8 @@ class StoreReader:
             if time.monotonic() > deadline:
                 raise NotYetVisibleError(
                     f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten"
-                    f"{f' ({missing})' if missing else ''}: the filesystem lags or a chunk is missing; run braxscope verify"
+                    f"{f' ({missing})' if missing else ''}: the filesystem lags or a chunk is missing; "
+                    f"run braxscope verify"
                 )
             time.sleep(0.02)
 
@@ -515,7 +521,8 @@ class StoreReader:
                         return ep
             elif row.isdigit() and int(row) in w.episode_index:
                 return w.episode_index[int(row)]
-        raise EpisodeNotFoundError(f"no episode {episode_id!r} in {self.path}: run 'braxscope info {self.path}' to list them")
+        raise EpisodeNotFoundError(f"no episode {episode_id!r} in {self.path}: "
+                                   f"run 'braxscope info {self.path}' to list them")
 
     def _writer_of(self, ep: EpisodeInfo) -> _Writer:
         return self._writers[ep.writer]
@@ -594,7 +601,8 @@ class StoreReader:
             m = model_from_bytes(self.model_bytes(), saved_with=self.info.attrs.get("mujoco_version"))
             got = {"nq": m.nq, "nv": m.nv, "nu": m.nu}
             if got != self.sizes:
-                raise ShapeMismatchError(f"the embedded model has sizes {got} but the data has {self.sizes}: the store is damaged")
+                raise ShapeMismatchError(f"the embedded model has sizes {got} but the data has {self.sizes}: "
+                                         f"the store is damaged")
             self._model = m
         return self._model
 

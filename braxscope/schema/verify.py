@@ -71,7 +71,8 @@ def _json(path: Path) -> tuple[dict | None, str | None]:
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
-        return None, f"zarr.json is not valid JSON ({e.__class__.__name__} at byte {getattr(e, 'pos', getattr(e, 'start', '?'))})"
+        return None, (f"zarr.json is not valid JSON "
+                      f"({e.__class__.__name__} at byte {getattr(e, 'pos', getattr(e, 'start', '?'))})")
     if not isinstance(doc, dict):
         return None, "zarr.json is not a JSON object"
     return doc, None
@@ -91,7 +92,8 @@ def verify(path: str | Path) -> Report:
         # A directory holding our parts but no readable root metadata is a damaged store;
         # anything else is not a store at all.
         if (p / layout.WRITERS_GROUP).is_dir() or (p / layout.MODEL_ARRAY).is_dir():
-            report.damage("zarr.json", f"{why}: the run's metadata (model sizes, names, dt) is lost; restore it from a backup")
+            report.damage("zarr.json",
+                          f"{why}: the run's metadata (model sizes, names, dt) is lost; restore it from a backup")
             return report
         raise NotAStoreError(f"{p} is not a braxscope store (no zarr.json): point at the directory a recorder wrote")
     if root.get("zarr_format") != 3 or root.get("node_type") != "group":
@@ -117,7 +119,8 @@ def verify(path: str | Path) -> Report:
     _check_writers(p, sizes, report)
     partials = sorted(str(f.relative_to(p)) for f in p.rglob("*.partial"))
     if partials:
-        report.info(partials[0], f"{len(partials)} orphaned temp file(s) from a killed writer; the next resume removes them")
+        report.info(partials[0],
+                    f"{len(partials)} orphaned temp file(s) from a killed writer; the next resume removes them")
     return report
 
 
@@ -195,7 +198,8 @@ def _check_lock(d: Path, where: str, commit: dict, report: Report) -> None:
     age = f"{time.time() - float(hb):.0f} s ago" if isinstance(hb, (int, float)) else "never"
     who = f"pid {held.get('pid')} on {held.get('host')}"
     if _atomic.lock_is_stale(held, hb if isinstance(hb, (int, float)) else None, 120.0):
-        report.info(f"{where}/{layout.LOCK_FILE}", f"stale writer lock ({who}, last heartbeat {age}): the next resume takes it over")
+        report.info(f"{where}/{layout.LOCK_FILE}",
+                    f"stale writer lock ({who}, last heartbeat {age}): the next resume takes it over")
     else:
         report.info(f"{where}/{layout.LOCK_FILE}", f"a writer is attached ({who}, last heartbeat {age})")
 
@@ -204,7 +208,8 @@ def _open(p: Path, rel: str):
     return zarr.open_array(store=LocalStore(p, read_only=True), path=rel, mode="r")
 
 
-def _check_column(p: Path, where: str, col: layout.Column, trailing: tuple, n: int, stream: str, report: Report) -> None:
+def _check_column(p: Path, where: str, col: layout.Column, trailing: tuple, n: int, stream: str,
+                  report: Report) -> None:
     doc, why = _json(p / where / "zarr.json")
     if doc is None:
         report.damage(where, why)
@@ -271,7 +276,8 @@ def _check_metric_values(p: Path, where: str, n: int, n_names: int, report: Repo
             arr[c * C : min(n, (c + 1) * C)]
             report.chunks_checked += 1
         except Exception as e:
-            report.damage(where, f"chunk row block {c} (rows {c * C}-{min(n, (c + 1) * C) - 1}) cannot be decoded ({_short(e)})")
+            report.damage(where, f"chunk row block {c} (rows {c * C}-{min(n, (c + 1) * C) - 1}) "
+                                 f"cannot be decoded ({_short(e)})")
 
 
 def _check_catalog(p: Path, where: str, rows: dict, slots: int, report: Report) -> None:
@@ -281,7 +287,8 @@ def _check_catalog(p: Path, where: str, rows: dict, slots: int, report: Report) 
     cols = {}
     for name in ("start", "length", "source", "slot"):
         try:
-            cols[name] = ChunkedColumn(p / where / layout.CATALOG / name, _open(p, f"{where}/{layout.CATALOG}/{name}")).read(0, n)
+            cols[name] = ChunkedColumn(p / where / layout.CATALOG / name,
+                                       _open(p, f"{where}/{layout.CATALOG}/{name}")).read(0, n)
         except Exception:
             return  # already reported by the column checks
     start, length, source = cols["start"], cols["length"], cols["source"]
@@ -292,14 +299,18 @@ def _check_catalog(p: Path, where: str, rows: dict, slots: int, report: Report) 
         bad = np.flatnonzero(sel & ((length <= 0) | (start + length > limit)))
         if bad.size:
             r = int(bad[0])
-            report.damage(f"{where}/{layout.CATALOG}", f"{bad.size} {stream} episode(s) point outside the {limit} committed rows "
-                                                       f"(first: catalog row {r}, rows {start[r]}-{start[r] + length[r] - 1})")
+            report.damage(f"{where}/{layout.CATALOG}",
+                          f"{bad.size} {stream} episode(s) point outside the {limit} committed rows "
+                          f"(first: catalog row {r}, rows {start[r]}-{start[r] + length[r] - 1})")
     unknown = np.flatnonzero(ok_rows & ~np.isin(source, list(layout.SOURCE_NAMES)))
     if unknown.size:
-        report.damage(f"{where}/{layout.CATALOG}", f"{unknown.size} row(s) with an unknown source (first: catalog row {int(unknown[0])})")
-    bad_slot = np.flatnonzero(ok_rows & (source == layout.SOURCE_TRAIN) & ((cols["slot"] < 0) | (cols["slot"] >= slots)))
+        report.damage(f"{where}/{layout.CATALOG}",
+                      f"{unknown.size} row(s) with an unknown source (first: catalog row {int(unknown[0])})")
+    bad_slot = np.flatnonzero(ok_rows & (source == layout.SOURCE_TRAIN)
+                              & ((cols["slot"] < 0) | (cols["slot"] >= slots)))
     if bad_slot.size:
-        report.damage(f"{where}/{layout.CATALOG}", f"{bad_slot.size} row(s) name a slot outside 0-{slots - 1} (first: catalog row {int(bad_slot[0])})")
+        report.damage(f"{where}/{layout.CATALOG}", f"{bad_slot.size} row(s) name a slot outside 0-{slots - 1} "
+                                                   f"(first: catalog row {int(bad_slot[0])})")
 
 
 def _sz(p: Path, key: str):

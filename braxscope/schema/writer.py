@@ -10,7 +10,6 @@ A crash at any point loses at most the rows appended since the last commit.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
 import socket
@@ -154,7 +153,8 @@ class _Stream:
                 # few thousand rows instead of one per chunk.
                 C = col.rows_per_chunk
                 col.set_capacity(-(-(n + k + _GROW_ROWS) // C) * C)
-            data = self.pending[c.name][0] if len(self.pending[c.name]) == 1 else np.concatenate(self.pending[c.name], axis=0)
+            data = (self.pending[c.name][0] if len(self.pending[c.name]) == 1
+                    else np.concatenate(self.pending[c.name], axis=0))
             (last if c is self._order[-1] else files).extend(col.encode_rows(n, data, self.committed))
             self.pending[c.name] = []
         write_files(files, pool)
@@ -218,7 +218,8 @@ class StoreWriter:
         self._closed = False
         self._streams = {
             s: _Stream(self.path, f"{layout.WRITERS_GROUP}/{writer_id}/{s}", layout.columns_of(s), slots, self.sizes)
-            for s, slots in ((layout.TRAIN, self.train_slots), (layout.SNAPSHOTS, 1), (layout.CATALOG, 0), (layout.METRICS, 0))
+            for s, slots in ((layout.TRAIN, self.train_slots), (layout.SNAPSHOTS, 1), (layout.CATALOG, 0),
+                             (layout.METRICS, 0))
         }
         self._metric_values: list[np.ndarray] = []
         self._values: zarr.Array | None = None
@@ -282,8 +283,8 @@ class StoreWriter:
             if path.exists() and any(path.iterdir()):
                 raise NotAStoreError(f"{path} exists and is not a braxscope store: choose an empty or new path")
             root = zarr.open_group(store=store, mode="w", attributes={layout.ROOT_ATTR: root_attrs})
-            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),), compressors=layout.COMPRESSORS,
-                              chunk_key_encoding=layout.CHUNK_KEY_ENCODING)
+            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),),
+                              compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING)
             root.create_group(layout.WRITERS_GROUP)
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -298,7 +299,8 @@ class StoreWriter:
             "envs_per_device": int(envs_per_device or 0),
             "config": _json_safe(dict(config or {})),
         }
-        zarr.open_group(store=store, path=f"{layout.WRITERS_GROUP}/{writer_id}", mode="w-", attributes={layout.WRITER_ATTR: static})
+        zarr.open_group(store=store, path=f"{layout.WRITERS_GROUP}/{writer_id}", mode="w-",
+                        attributes={layout.WRITER_ATTR: static})
         group_dir = path / layout.WRITERS_GROUP / writer_id
         if not _atomic.try_create_lock(group_dir / layout.LOCK_FILE, _atomic.lock_doc(1)):
             raise WriterLockedError(f"writer group {writer_id} is already locked")
@@ -330,7 +332,8 @@ class StoreWriter:
         path = Path(path)
         reader = open_store(path)
         if writer_id not in reader.writer_ids:
-            raise NotAStoreError(f"{path} has no writer group {writer_id!r}; writers: {', '.join(reader.writer_ids) or 'none'}")
+            raise NotAStoreError(f"{path} has no writer group {writer_id!r}; "
+                                 f"writers: {', '.join(reader.writer_ids) or 'none'}")
         group_dir = path / layout.WRITERS_GROUP / writer_id
         doc = _atomic.read_json(group_dir / "zarr.json")
         attrs = doc.get("attributes", {})
@@ -360,7 +363,8 @@ class StoreWriter:
                 f"writer group {writer_id}: its last chunk cannot be decoded (chunk {e.chunk}: {e.reason}); "
                 "it cannot be resumed: run braxscope verify, and record into a new writer group"
             ) from None
-        w._values = zarr.open_array(store=LocalStore(path), path=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values", mode="r+")
+        w._values = zarr.open_array(store=LocalStore(path),
+                                    path=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values", mode="r+")
         # Episodes open at the crash end here: cut, and their rows stay in the train stream.
         for ep in commit.get("open_episodes", []):
             if ep is not None:
@@ -503,7 +507,8 @@ class StoreWriter:
                 row = np.concatenate([row, np.full(len(self.metric_names) - row.size, np.nan)])
             row[self.metric_names.index(name)] = v
         self._streams[layout.METRICS].push(
-            {"env_step": np.asarray([env_step], np.int64), "wall_time": np.asarray([time.time() if wall_time is None else wall_time])}
+            {"env_step": np.asarray([env_step], np.int64),
+             "wall_time": np.asarray([time.time() if wall_time is None else wall_time])}
         )
         self._metric_values.append(row)
 
@@ -579,7 +584,8 @@ class StoreWriter:
                     ep.ret += float(rew[pos:i].sum())
                 if i == k:
                     break
-                ep = self._track_row(slot, ep, first, i, int(eid[i]), rew[i], bool(done[i, slot]), env_step, iteration, wall, devices)
+                ep = self._track_row(slot, ep, first, i, int(eid[i]), rew[i], bool(done[i, slot]), env_step, iteration,
+                                     wall, devices)
                 pos = i + 1
             self._open[slot] = ep
 
@@ -611,7 +617,8 @@ class StoreWriter:
         if not complete:
             self._clean[slot] = False
 
-    def _add_catalog(self, start, length, source, slot, env_id, device, iteration, env_step, ret, complete, wall) -> int:
+    def _add_catalog(self, start, length, source, slot, env_id, device, iteration, env_step, ret, complete,
+                     wall) -> int:
         self.stats.episodes += 1
         return self._streams[layout.CATALOG].push(
             {
@@ -643,9 +650,9 @@ class StoreWriter:
             "rows": {name: s.committed for name, s in self._streams.items()},
             "metric_names": self.metric_names,
             "open_episodes": [
-                None if ep is None else {"slot": slot, "start": ep.start, "env_id": ep.env_id, "iteration": ep.iteration,
-                                         "env_step": ep.env_step, "wall_time": ep.wall_time, "clean": ep.clean,
-                                         "device": ep.device,
+                None if ep is None else {"slot": slot, "start": ep.start, "env_id": ep.env_id,
+                                         "iteration": ep.iteration, "env_step": ep.env_step, "wall_time": ep.wall_time,
+                                         "clean": ep.clean, "device": ep.device,
                                          # JSON has no NaN; diverged physics can make one.
                                          "ret": ep.ret if np.isfinite(ep.ret) else None}
                 for slot, ep in enumerate(self._open)

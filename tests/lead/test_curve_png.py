@@ -11,14 +11,16 @@ from braxscope.schema.errors import BraxscopeError
 from braxscope.schema.writer import StoreWriter
 
 XML = """<mujoco><worldbody><body name="cart"><joint name="slide" type="slide" axis="1 0 0"/><geom size=".1"/>
-<body name="pole"><joint name="hinge" type="hinge" axis="0 1 0"/><geom type="capsule" fromto="0 0 0 0 0 .6" size=".05"/></body>
+<body name="pole"><joint name="hinge" type="hinge" axis="0 1 0"/>\
+<geom type="capsule" fromto="0 0 0 0 0 .6" size=".05"/></body>
 </body></worldbody><actuator><motor name="m" joint="slide"/></actuator></mujoco>"""
 
 LINE = np.array([80, 150, 250])
 
 
 def _store(tmp_path, rewards):
-    w = StoreWriter.create(tmp_path / "c.zarr", mujoco.MjModel.from_xml_string(XML), env_name="inverted_pendulum", dt=0.04, train_slots=1)
+    w = StoreWriter.create(tmp_path / "c.zarr", mujoco.MjModel.from_xml_string(XML), env_name="inverted_pendulum",
+                           dt=0.04, train_slots=1)
     for i, r in enumerate(rewards):
         w.append_metrics(i * 1000, {"eval/episode_reward": r, "training/sps": 5.0})
     w.close()

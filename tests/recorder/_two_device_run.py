@@ -4,7 +4,6 @@ storage failure mid-training). Writes a JSON summary to argv[2]."""
 
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path

@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 
-COMBOS = [f"{e}:{b}" for e in ("inverted_pendulum", "reacher", "hopper", "ant") for b in ("generalized", "spring", "mjx")]
+COMBOS = [f"{e}:{b}" for e in ("inverted_pendulum", "reacher", "hopper", "ant")
+          for b in ("generalized", "spring", "mjx")]
 
 CHILD = r"""
 import json, sys, time
@@ -81,7 +82,8 @@ def main(argv: list[str]) -> int:
             except (ValueError, IndexError):
                 res = {"ok": False, "error": (p.stderr.strip().splitlines() or ["?"])[-1][:200]}
             failed += not res.get("ok")
-            print(f"{c:30s} {'ok  ' if res.get('ok') else 'FAIL'} {time.time() - t:6.0f} s  {json.dumps(res)}", flush=True)
+            print(f"{c:30s} {'ok  ' if res.get('ok') else 'FAIL'} {time.time() - t:6.0f} s  {json.dumps(res)}",
+                  flush=True)
     return 1 if failed else 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import pytest
 
 from braxscope import cli
 from braxscope.recorder import cli_train

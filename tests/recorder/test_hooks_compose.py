@@ -8,7 +8,6 @@ from brax.envs.wrappers import training as brax_training
 
 import braxscope
 from braxscope.recorder import HookCompositionError, RecorderStateError
-from braxscope.recorder.tap import TapWrapper
 
 
 def _layers(env):

@@ -5,7 +5,6 @@ PPO (its multi-process mode does not run on CPU here)."""
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from brax import envs
 
@@ -39,7 +38,8 @@ def test_each_process_writes_its_own_writer_group(tmp_path):
     env = envs.get_environment("inverted_pendulum")
     path = tmp_path / "mp.zarr"
     for p in (0, 1):
-        _drive(braxscope.Recorder(path, env, track=[0, 2], process_index=p, flush_every=8, snapshots=False), env, seed=p)
+        _drive(braxscope.Recorder(path, env, track=[0, 2], process_index=p, flush_every=8, snapshots=False), env,
+               seed=p)
     r = braxscope.open_store(path)
     ws = r.writers()
     assert sorted(w.process_index for w in ws) == [0, 1]

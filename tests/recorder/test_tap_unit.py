@@ -48,7 +48,8 @@ def test_ring_flushes_every_k_steps_with_rows_in_order():
     rows = np.concatenate([f["qpos"] for f in host.flushes])  # [8, 2, 3]
     assert np.array_equal(rows[:, 0, 0], np.arange(1, 9))  # step order, no lag, no duplicates
     assert np.array_equal(rows[:, 1, 1], np.full(8, 3))  # slot 1 is env 3
-    assert np.array_equal(np.concatenate([f["done"] for f in host.flushes])[:, 1], (np.arange(1, 9) % 3 == 0).astype(np.int8))
+    assert np.array_equal(np.concatenate([f["done"] for f in host.flushes])[:, 1],
+                          (np.arange(1, 9) % 3 == 0).astype(np.int8))
     assert int(ts.t) == 0 and int(ts.count) == 8
 
 

@@ -14,7 +14,8 @@ from braxscope.recorder.writer_thread import Layout, WriterThread
 from braxscope.schema import StoreWriter
 from braxscope.schema.control import write_control
 
-XML = """<mujoco><worldbody><body><joint name="a" type="slide"/><joint name="b" type="hinge"/><geom size=".1"/></body></worldbody>
+XML = """<mujoco><worldbody><body><joint name="a" type="slide"/><joint name="b" type="hinge"/>\
+<geom size=".1"/></body></worldbody>
 <actuator><motor joint="a"/></actuator></mujoco>"""
 K, E = 4, 2
 

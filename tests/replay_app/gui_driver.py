@@ -224,8 +224,8 @@ def main(store: str, out: str) -> None:
         settle(app)
         base = rec.regions("camera_base")["viewport"]
         cams = {}
-        for name, cmd in (("orbit", ("orbit", 60.0, -10.0)), ("zoom", ("zoom", 0.6)), ("model", ("camera", app.worker.camera_names[-1])),
-                          ("reset", ("camera", "track"))):
+        for name, cmd in (("orbit", ("orbit", 60.0, -10.0)), ("zoom", ("zoom", 0.6)),
+                          ("model", ("camera", app.worker.camera_names[-1])), ("reset", ("camera", "track"))):
             app.worker.command(*cmd)
             n0 = app.stats.frames_shown
             pump(app, until=lambda: app.stats.frames_shown > n0)

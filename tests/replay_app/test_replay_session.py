@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -323,8 +321,8 @@ def test_an_open_episode_keeps_its_rows_when_it_is_catalogued(tmp_path):
     from .storegen import env_dt, load_model, simulate
 
     model = load_model("inverted_pendulum")
-    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="inverted_pendulum", dt=env_dt(model, "inverted_pendulum"),
-                           train_slots=1)
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="inverted_pendulum",
+                           dt=env_dt(model, "inverted_pendulum"), train_slots=1)
     a, b = simulate(model, "inverted_pendulum", 20, seed=1), simulate(model, "inverted_pendulum", 10, seed=2)
 
     def append(ep, lo, hi, step0):
@@ -352,8 +350,8 @@ def test_live_on_an_empty_store_waits_for_the_first_episode(tmp_path):
     from .storegen import append_iteration, env_dt, load_model
 
     model = load_model("inverted_pendulum")
-    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="inverted_pendulum", dt=env_dt(model, "inverted_pendulum"),
-                           train_slots=1)
+    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="inverted_pendulum",
+                           dt=env_dt(model, "inverted_pendulum"), train_slots=1)
     s = session_of(tmp_path / "s.zarr")
     assert not s.go_live() and s.live and "waiting" in s.message
     append_iteration(w, model, "inverted_pendulum", 0, 0, 1, 20, 1.0, block=5, sleep_s=0.0)

@@ -29,7 +29,8 @@ CASES = (
 
 def build_base(path: Path) -> str:
     model = toy_model()
-    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=2, config={"seed": 0})
+    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=2,
+                           config={"seed": 0})
     for i in range(6):
         w.append_train(**train_block(model, i * 100, 100, 2, iteration=i))
         w.append_snapshot(qpos=np.zeros((20, model.nq)), qvel=np.zeros((20, model.nv)), action=np.zeros((20, model.nu)),

@@ -40,43 +40,54 @@ EXPECT = {
     "foreign_zarr": (2, [E + FOREIGN], 2, [E + FOREIGN]),
     "newer_version": (2, [E + NEWER], 2, [E + NEWER]),
     "missing_root_json": (
-        1, ["DAMAGED: zarr.json: zarr.json is missing: the run's metadata (model sizes, names, dt) is lost; restore it from a backup"],
+        1, ["DAMAGED: zarr.json: zarr.json is missing: the run's metadata (model sizes, names, dt) is lost; "
+            "restore it from a backup"],
         2, [E + "{p}/zarr.json is missing: the store's root metadata is gone (restore it from a backup)"]),
     "missing_array_json": (
         1, ["DAMAGED: {w}/train/qpos: zarr.json is missing"],
-        2, [E + "{p}/{w}/train/qpos/zarr.json is missing: the store's train/qpos array metadata is gone (restore it from a backup)"]),
+        2, [E + "{p}/{w}/train/qpos/zarr.json is missing: the store's train/qpos array metadata is gone "
+                "(restore it from a backup)"]),
     "garbled_root_json": (
-        1, ["DAMAGED: zarr.json: zarr.json is not valid JSON (JSONDecodeError at byte 30): the run's metadata (model sizes, names, dt) is lost; restore it from a backup"],
+        1, ["DAMAGED: zarr.json: zarr.json is not valid JSON (JSONDecodeError at byte 30): "
+            "the run's metadata (model sizes, names, dt) is lost; restore it from a backup"],
         2, [E + "{p}/zarr.json is not valid JSON (JSONDecodeError at byte 30): the store's root metadata is damaged"]),
     "garbled_writer_json": (
-        1, ["DAMAGED: {w}: zarr.json is not valid JSON (JSONDecodeError at byte 34): this writer's commit record is lost"],
-        2, [E + "{p}/{w}/zarr.json is not valid JSON (JSONDecodeError at byte 34): the store's writer {wid} metadata is damaged"]),
+        1, ["DAMAGED: {w}: zarr.json is not valid JSON (JSONDecodeError at byte 34): "
+            "this writer's commit record is lost"],
+        2, [E + "{p}/{w}/zarr.json is not valid JSON (JSONDecodeError at byte 34): "
+                "the store's writer {wid} metadata is damaged"]),
     "truncated_chunk": (
         1, ["DAMAGED: {w}/train/qpos: chunk 1 (rows 256-511) cannot be decoded: " + CRC], 0, []),
     "corrupted_chunk": (
         1, ["DAMAGED: {w}/train/action: chunk 0 (rows 0-599) cannot be decoded: " + CRC], 0, []),
     "truncated_catalog_chunk": (
-        1, ["DAMAGED: {w}/catalog/return: chunk 0 (rows 0-39) cannot be decoded: checksum mismatch (10 bytes; truncated or corrupted)"],
+        1, ["DAMAGED: {w}/catalog/return: chunk 0 (rows 0-39) cannot be decoded: "
+            "checksum mismatch (10 bytes; truncated or corrupted)"],
         0, ["damaged: catalog rows 0-39 of writer {wid} are damaged: those episodes are skipped"]),
     "shape_mismatch": (
         1, ["DAMAGED: {w}/train/qvel: " + SHAPE],
         2, [E + "{w}/train/qvel has " + SHAPE + ": the data does not match the model"]),
     "corrupt_model": (
         1, ["DAMAGED: model: the embedded model cannot be read (checksum mismatch: truncated or corrupted)"],
-        0, ["damaged: model: the store's embedded model cannot be read (checksum mismatch: truncated or corrupted): the store is damaged"]),
+        0, ["damaged: model: the store's embedded model cannot be read (checksum mismatch: truncated or corrupted): "
+            "the store is damaged"]),
     "catalog_out_of_range": (
-        1, ["DAMAGED: {w}/catalog: 1 train episode(s) point outside the 600 committed rows (first: catalog row 0, rows 0-999999)"],
-        0, ["damaged: catalog rows 0-0 of writer {wid} (1 episode(s)) point outside the committed rows: those episodes are skipped; run braxscope verify"]),
+        1, ["DAMAGED: {w}/catalog: 1 train episode(s) point outside the 600 committed rows "
+            "(first: catalog row 0, rows 0-999999)"],
+        0, ["damaged: catalog rows 0-0 of writer {wid} (1 episode(s)) point outside the committed rows: "
+            "those episodes are skipped; run braxscope verify"]),
     "sentinel_hole": (
-        1, ["DAMAGED: {w}/train/env_step: chunk 0 (rows 0-599) holds the unwritten marker (-1) at committed rows 5-5 (1 rows)"], 0, []),
+        1, ["DAMAGED: {w}/train/env_step: chunk 0 (rows 0-599) holds the unwritten marker (-1) "
+            "at committed rows 5-5 (1 rows)"], 0, []),
     "short_array": (1, ["DAMAGED: {w}/train/reward: holds 100 rows but 600 are committed"], 0, []),
     "stale_lock": (0, [], 0, []),
 }
 
 READER_ERROR = {
-    "missing_path": StoreNotFoundError, "plain_dir": NotAStoreError, "a_file": NotAStoreError, "foreign_zarr": NotAStoreError,
-    "newer_version": NewerSchemaError, "missing_root_json": CorruptStoreError, "missing_array_json": CorruptStoreError,
-    "garbled_root_json": CorruptStoreError, "garbled_writer_json": CorruptStoreError, "shape_mismatch": ShapeMismatchError,
+    "missing_path": StoreNotFoundError, "plain_dir": NotAStoreError, "a_file": NotAStoreError,
+    "foreign_zarr": NotAStoreError, "newer_version": NewerSchemaError, "missing_root_json": CorruptStoreError,
+    "missing_array_json": CorruptStoreError, "garbled_root_json": CorruptStoreError,
+    "garbled_writer_json": CorruptStoreError, "shape_mismatch": ShapeMismatchError,
 }
 
 
@@ -90,7 +101,8 @@ def corpus(tmp_path_factory):
 
     def run(name_cmd):
         name, cmd = name_cmd
-        return name_cmd, subprocess.run([BRAXSCOPE, cmd, str(cases[name])], capture_output=True, text=True, env=env, timeout=120)
+        return name_cmd, subprocess.run([BRAXSCOPE, cmd, str(cases[name])], capture_output=True, text=True, env=env,
+                                        timeout=120)
 
     with ThreadPoolExecutor(4) as pool:
         results = dict(pool.map(run, [(n, c) for n in CASES for c in ("verify", "info")]))
@@ -116,7 +128,7 @@ def test_verify_prints_what_and_where_and_exits_0_1_or_2(corpus, case):
     if rc == 2:
         assert res.stdout == "" and res.stderr.splitlines() == _fmt(lines, cases[case], wid, "?")
     else:
-        problems = [l for l in res.stdout.splitlines() if l.startswith("DAMAGED:")]
+        problems = [line for line in res.stdout.splitlines() if line.startswith("DAMAGED:")]
         assert problems == _fmt(lines, cases[case], wid, _crc_size(problems[0]) if problems else "?")
         summary = res.stdout.splitlines()[-1]
         assert summary.startswith("ok: " if rc == 0 else "DAMAGED (1 problem): ")
@@ -133,7 +145,8 @@ def test_info_exits_2_for_unusable_input_and_names_confined_damage(corpus, case)
         assert res.stdout == "" and res.stderr.splitlines() == _fmt(lines, cases[case], wid, "?")
     else:
         assert res.stderr == ""
-        assert [l for l in res.stdout.splitlines() if l.startswith("damaged:")] == _fmt(lines, cases[case], wid, "?")
+        assert [line for line in res.stdout.splitlines()
+                if line.startswith("damaged:")] == _fmt(lines, cases[case], wid, "?")
         assert "episodes " in res.stdout and "toy (backend generalized)" in res.stdout
 
 
@@ -150,9 +163,11 @@ def test_stale_lock_and_temp_files_are_info_not_damage(corpus):
     res = results[("stale_lock", "verify")]
     lines = res.stdout.splitlines()
     assert res.returncode == 0 and lines[-1].startswith("ok: ")
-    assert re.fullmatch(rf"info: writers/{wid}/writer\.lock: stale writer lock \(pid \d+ on \S+, last heartbeat \d+ s ago\): "
+    assert re.fullmatch(rf"info: writers/{wid}/writer\.lock: stale writer lock "
+                        rf"\(pid \d+ on \S+, last heartbeat \d+ s ago\): "
                         "the next resume takes it over", lines[0]), lines[0]
-    assert lines[1] == (f"info: writers/{wid}/train/qpos/c.0.0.0.0123abcd.partial: 1 orphaned temp file(s) from a killed writer; "
+    assert lines[1] == (f"info: writers/{wid}/train/qpos/c.0.0.0.0123abcd.partial: "
+                        "1 orphaned temp file(s) from a killed writer; "
                         "the next resume removes them")
 
 
@@ -173,7 +188,8 @@ def test_damaged_chunk_is_named_when_its_episode_is_read(corpus):
     ok = [ep for ep in r.episodes() if ep.source == "train" and ep.start + ep.length <= 256]
     assert ok and len(r.frames(ok[0])) == ok[0].length  # the rest still reads
     bad = next(ep for ep in r.episodes() if ep.source == "train" and ep.start <= 300 < ep.start + ep.length)
-    with pytest.raises(CorruptStoreError, match=rf"^writers/{wid}/train/qpos chunk 1 \(rows 256-511\) cannot be decoded \(checksum mismatch"):
+    with pytest.raises(CorruptStoreError, match=rf"^writers/{wid}/train/qpos chunk 1 \(rows 256-511\) "
+                                                r"cannot be decoded \(checksum mismatch"):
         r.frames(bad)
 
 
@@ -208,10 +224,12 @@ def test_info_shows_the_healthy_writer_and_names_the_damaged_one(tmp_path):
         ids.append(w.writer_id)
     (path / "writers" / ids[1] / "zarr.json").write_text("{")
     before = tree_hash(path)
-    res = subprocess.run([BRAXSCOPE, "info", str(path)], capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    res = subprocess.run([BRAXSCOPE, "info", str(path)], capture_output=True, text=True, env=subprocess_env(),
+                         timeout=120)
     assert res.returncode == 0 and res.stderr == ""
     assert f"0  {ids[0]}" in res.stdout and "episodes 2: 2 train" in res.stdout
-    assert res.stdout.splitlines()[-1] == (f"damaged: {path}/writers/{ids[1]}/zarr.json is not valid JSON (JSONDecodeError at byte 1): "
+    assert res.stdout.splitlines()[-1] == (f"damaged: {path}/writers/{ids[1]}/zarr.json is not valid JSON "
+                                           f"(JSONDecodeError at byte 1): "
                                            f"the store's writer {ids[1]} metadata is damaged")
     assert tree_hash(path) == before
 
@@ -230,7 +248,8 @@ def test_a_missing_chunk_inside_the_committed_rows_is_retried_then_named(corpus,
     bad = next(ep for ep in r.episodes() if ep.source == "train" and ep.start <= 300 < ep.start + ep.length)
     with pytest.raises(NotYetVisibleError, match=r"\(chunk 1 is missing in train/qpos\)"):
         r.frames(bad)  # never NaN rows passed off as data
-    res = subprocess.run([BRAXSCOPE, "verify", str(path)], capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    res = subprocess.run([BRAXSCOPE, "verify", str(path)], capture_output=True, text=True, env=subprocess_env(),
+                         timeout=120)
     assert res.returncode == 1
     assert res.stdout.splitlines()[0] == (f"DAMAGED: writers/{wid}/train/qpos: chunk 1 (rows 256-511) is missing: "
                                           "committed rows read as fill values")

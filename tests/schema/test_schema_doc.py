@@ -29,7 +29,8 @@ def _table_keys(section: str) -> list[str]:
 
 
 def _write_store(path, model):
-    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=E, config={"lr": 3e-4})
+    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=E,
+                           config={"lr": 3e-4})
     w.append_train(**train_block(model, 0, 600, E))
     w.append_snapshot(qpos=np.zeros((5, model.nq)), qvel=np.zeros((5, model.nv)), action=np.zeros((5, model.nu)),
                       reward=np.ones(5), done=np.arange(5) == 4, iteration=0, env_step=0, complete=True)
@@ -73,7 +74,8 @@ def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, model
         assert meta["chunk_key_encoding"] == {"name": "default", "configuration": {"separator": "."}}, name
         blosc = meta["codecs"][1]["configuration"]
         assert (blosc["cname"], blosc["clevel"], blosc["shuffle"]) == ("lz4", 5, "shuffle")
-    on_disk = {str(p.parent.relative_to(wdir)) for p in wdir.rglob("zarr.json") if json.loads(p.read_text())["node_type"] == "array"}
+    on_disk = {str(p.parent.relative_to(wdir)) for p in wdir.rglob("zarr.json")
+               if json.loads(p.read_text())["node_type"] == "array"}
     assert on_disk | {"model"} == documented
     # Capacity grows in whole chunks ahead of the data; a clean close trims it to the rows.
     for name in ("qpos", "env_step"):
@@ -96,7 +98,8 @@ def test_documented_attributes_lock_and_control_file_match_the_store(tmp_path, m
     assert set(attrs["braxscope_commit"]["rows"]) == {"train", "snapshots", "catalog", "metrics"}
     assert re.fullmatch(r"p0-\d{8}T\d{6}-[0-9a-f]{4}", w.writer_id)
     lock = json.loads((path / "writers" / w.writer_id / "writer.lock").read_text())
-    assert set(lock) == {"pid", "host", "epoch", "acquired"} and '{"pid": int, "host": str, "epoch": int, "acquired": float}' in DOC
+    assert set(lock) == {"pid", "host", "epoch", "acquired"} \
+        and '{"pid": int, "host": str, "epoch": int, "acquired": float}' in DOC
     control = json.loads((path / "control.json").read_text())
     assert set(control) == {"recording", "track", "updated"} and control["recording"] is False
     assert math.isfinite(root["dt"]) and root["schema_version"] == 1 and "this document is version **1**" in DOC

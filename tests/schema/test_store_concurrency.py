@@ -21,11 +21,14 @@ def test_two_tailing_readers_never_see_torn_fill_or_reordered_rows(tmp_path):
     w = StoreWriter.create(store, toy_model(), env_name="toy", dt=0.01, train_slots=2)
     w.close()
     env = subprocess_env()
-    writer = subprocess.Popen([PYTHON, "-m", "tests.schema._procs", "write", str(store), w.writer_id, "--seconds", str(SECONDS)],
+    writer = subprocess.Popen([PYTHON, "-m", "tests.schema._procs", "write", str(store), w.writer_id,
+                               "--seconds", str(SECONDS)],
                               cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     assert writer.stdout.readline().startswith("resumed")
-    readers = [subprocess.Popen([PYTHON, "-m", "tests.schema._procs", "tail", str(store), "--seconds", str(SECONDS - 1)],
-                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    readers = [subprocess.Popen([PYTHON, "-m", "tests.schema._procs", "tail", str(store),
+                                 "--seconds", str(SECONDS - 1)],
+                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
     results = []
     for p in readers:
         out, err = p.communicate(timeout=SECONDS + 60)

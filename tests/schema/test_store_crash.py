@@ -59,7 +59,8 @@ def test_sigkill_at_random_moments_never_loses_committed_rows(tmp_path):
         procs, pipes = [], []
         for i, lane in enumerate(lanes):
             recv, send = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_writer_child, args=(str(lane["path"]), lane["wid"], cycle * 10 + i, send), daemon=True)
+            p = ctx.Process(target=_writer_child, args=(str(lane["path"]), lane["wid"], cycle * 10 + i, send),
+                            daemon=True)
             p.start()
             procs.append(p)
             pipes.append(recv)
@@ -75,8 +76,8 @@ def test_sigkill_at_random_moments_never_loses_committed_rows(tmp_path):
             assert p.exitcode == -signal.SIGKILL
             lane["kills"] += 1
             lane["rows"] = _check_store(lane["path"], lane["wid"], model, lane["rows"])
-    assert sum(l["kills"] for l in lanes) >= 50
-    assert all(l["rows"] > 0 for l in lanes)
+    assert sum(lane["kills"] for lane in lanes) >= 50
+    assert all(lane["rows"] > 0 for lane in lanes)
     # A last resume after all the kills appends cleanly and closes.
     for lane in lanes:
         w = StoreWriter.resume(lane["path"], lane["wid"])
@@ -84,4 +85,5 @@ def test_sigkill_at_random_moments_never_loses_committed_rows(tmp_path):
         w.append_train(**train_block(model, n, 10, 2))
         w.close()
         assert _check_store(lane["path"], lane["wid"], model, n + 10) == n + 10
-        assert not list(lane["path"].rglob("*.partial")) and not (lane["path"] / "writers" / lane["wid"] / "writer.lock").exists()
+        assert not list(lane["path"].rglob("*.partial")) \
+            and not (lane["path"] / "writers" / lane["wid"] / "writer.lock").exists()

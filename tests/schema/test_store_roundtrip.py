@@ -15,7 +15,8 @@ SLOTS = 3
 
 def _write_train(path, model, sizes, *, commit_every=3, nan_rows=()):
     """Append blocks of the given sizes; returns the concatenated source rows."""
-    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=SLOTS, config={"seed": 1})
+    w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=SLOTS,
+                           config={"seed": 1})
     blocks, step = [], 0
     for i, k in enumerate(sizes):
         b = train_block(model, step, k, SLOTS)
@@ -28,7 +29,8 @@ def _write_train(path, model, sizes, *, commit_every=3, nan_rows=()):
         if i % commit_every == commit_every - 1:
             w.commit()
     w.close()
-    src = {k: np.concatenate([b[k] for b in blocks]) for k in ("qpos", "qvel", "action", "reward", "done", "env_id", "env_step", "wall_time")}
+    src = {k: np.concatenate([b[k] for b in blocks])
+           for k in ("qpos", "qvel", "action", "reward", "done", "env_id", "env_step", "wall_time")}
     return w, src
 
 
@@ -41,7 +43,8 @@ def test_train_rows_round_trip_bit_for_bit_across_chunk_boundaries(tmp_path, mod
     assert r.writers()[0].rows["train"] == n
     got = r.train_rows(w.writer_id, 0, n)
     for k in ("qpos", "qvel", "action", "reward", "env_id", "env_step", "wall_time"):
-        assert got[k].dtype == np.dtype(got[k].dtype.name) and got[k].tobytes() == src[k].astype(got[k].dtype).tobytes(), k
+        assert got[k].dtype == np.dtype(got[k].dtype.name) \
+            and got[k].tobytes() == src[k].astype(got[k].dtype).tobytes(), k
     assert np.array_equal(got["done"].astype(bool), src["done"])
     assert (got["iteration"] == 0).all()
     # Any Zarr v3 client reads the same bytes (the writer's fast path writes what zarr would).
@@ -84,7 +87,8 @@ def test_catalog_cuts_episodes_at_done_with_their_returns(tmp_path, model):
         assert mine[0].start == 0 and all(a.start + a.length == b.start for a, b in zip(mine, mine[1:]))
         assert mine[-1].start + mine[-1].length == 1000 and not mine[-1].complete  # cut by close()
         for e in mine:
-            assert e.ret == pytest.approx(float(src["reward"][e.start : e.start + e.length, slot].astype(np.float64).sum()), rel=1e-9, abs=1e-9)
+            assert e.ret == pytest.approx(
+                float(src["reward"][e.start : e.start + e.length, slot].astype(np.float64).sum()), rel=1e-9, abs=1e-9)
             assert e.env_step == src["env_step"][e.start] and e.env_id == slot
 
 
@@ -93,7 +97,8 @@ def test_snapshots_round_trip_as_catalog_episodes(tmp_path, model):
     w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1)
     sent = []
     for it, L in enumerate([10, 250, 7, 300, 1, 256]):
-        d = dict(qpos=rng.normal(size=(L, model.nq)).astype(np.float32), qvel=rng.normal(size=(L, model.nv)).astype(np.float32),
+        d = dict(qpos=rng.normal(size=(L, model.nq)).astype(np.float32),
+                 qvel=rng.normal(size=(L, model.nv)).astype(np.float32),
                  action=rng.normal(size=(L, model.nu)).astype(np.float32), reward=rng.normal(size=L).astype(np.float32),
                  done=np.arange(L) == L - 1)
         d["qpos"][0, 0] = np.nan
@@ -105,7 +110,8 @@ def test_snapshots_round_trip_as_catalog_episodes(tmp_path, model):
     r = open_store(tmp_path / "s.zarr")
     for (row, d), it in zip(sent, range(6)):
         ep = r.get_episode(f"0:{row}")
-        assert (ep.source, ep.iteration, ep.env_step, ep.length, ep.complete) == ("snapshot", it, 1000 * it, len(d["reward"]), it % 2 == 0)
+        assert (ep.source, ep.iteration, ep.env_step, ep.length, ep.complete) == ("snapshot", it, 1000 * it,
+                                                                                  len(d["reward"]), it % 2 == 0)
         f = r.episode(ep.id)
         for k in ("qpos", "qvel", "action", "reward"):
             assert getattr(f, k).tobytes() == d[k].tobytes(), k
@@ -211,5 +217,6 @@ def test_a_long_lived_reader_sees_metric_columns_added_later(tmp_path, model):
     w.commit()
     r.refresh()
     m = r.metrics()
-    assert len(m.names) == 43 and m.values["b39"][1] == 39.0 and np.isnan(m.values["b39"][0]) and m.values["a2"][0] == 2.0
+    assert len(m.names) == 43 and m.values["b39"][1] == 39.0 and np.isnan(m.values["b39"][0]) \
+        and m.values["a2"][0] == 2.0
     w.close()

@@ -26,7 +26,8 @@ def test_second_writer_on_a_live_group_is_refused(tmp_path, model):
     w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=1)
     with pytest.raises(WriterLockedError) as e:
         StoreWriter.resume(tmp_path / "s.zarr", w.writer_id)
-    assert str(e.value) == f"writer group {w.writer_id} is held by pid {os.getpid()} on {socket.gethostname()}: stop it first"
+    assert str(e.value) == (f"writer group {w.writer_id} is held by pid {os.getpid()} on {socket.gethostname()}: "
+                            f"stop it first")
     w.close()
     StoreWriter.resume(tmp_path / "s.zarr", w.writer_id).close()  # released on close
 
@@ -64,7 +65,8 @@ def test_lock_from_another_host_is_stale_only_after_its_heartbeat_ages(tmp_path,
     path = tmp_path / "s.zarr"
     w = StoreWriter.create(path, model, env_name="toy", dt=0.01, train_slots=1)
     w.close()
-    _lock(path, w.writer_id).write_text(json.dumps({"pid": 1, "host": "elsewhere", "epoch": 1, "acquired": time.time()}))
+    _lock(path, w.writer_id).write_text(json.dumps({"pid": 1, "host": "elsewhere", "epoch": 1,
+                                                    "acquired": time.time()}))
     with pytest.raises(WriterLockedError):
         StoreWriter.resume(path, w.writer_id, stale_after_s=60)  # heartbeat fresh (just closed)
     time.sleep(0.3)
