@@ -724,7 +724,7 @@ class ReplayApp:
         self._row_items, self._marked = {}, shown
         for ep in rows[:MAX_TABLE_ROWS]:
             status = s.status_of(ep)
-            status = {"complete": "done", "recording": "live"}.get(status, status)
+            status = {"recording": "live"}.get(status, status)
             colour = {"damaged": ERROR, "live": LIVE_ON, "cut": WARN}.get(status)
             with dpg.table_row(parent="catalog"):
                 cells = (ep.id, ep.source, str(ep.env_id), str(ep.iteration), str(ep.env_step), str(ep.length),

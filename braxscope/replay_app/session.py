@@ -21,8 +21,11 @@ from typing import Callable
 import numpy as np
 
 from ..schema.control import read_control, write_control
+from ..schema.episode_id import EpisodeId, EpisodeIdError
 from ..schema.errors import BraxscopeError
-from ..schema.reader import EpisodeInfo, Frames, Metrics, StoreReader, WriterStatus
+from ..schema.frames import Frames
+from ..schema.reader import EpisodeInfo, Metrics, StoreReader, WriterStatus
+from ..schema.status import episode_status, format_age
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 MAX_COMPARE = 4
@@ -40,10 +43,7 @@ def episode_key(ep: EpisodeInfo) -> tuple:
 
 
 def _id_order(eid: str) -> tuple:
-    w, _, r = eid.partition(":")
-    if r.startswith("open-"):
-        return (int(w), 1, int(r[5:]))
-    return (int(w), 0, int(r))
+    return EpisodeId.parse(eid).sort_key()
 
 
 @dataclass
@@ -92,9 +92,7 @@ class EpisodeData:
 
     @property
     def nbytes(self) -> int:
-        f = self.frames
-        return sum(a.nbytes for a in (f.qpos, f.qvel, f.action, f.reward, f.done, f.env_step, f.iteration, f.wall_time,
-                                      f.flags))
+        return self.frames.nbytes
 
 
 @dataclass(frozen=True)
@@ -207,11 +205,8 @@ class ReplaySession:
             self.catalog_version += 1
 
     def status_of(self, ep: EpisodeInfo) -> str:
-        if ep.id in self.damaged:
-            return "damaged"
-        if ep.in_progress:
-            return "recording"
-        return "complete" if ep.complete else "cut"
+        """The episode's status word (one of :data:`braxscope.schema.status.STATUSES`)."""
+        return episode_status(ep, ep.id in self.damaged)
 
     def info(self, eid: str) -> EpisodeInfo | None:
         return self._by_id.get(eid)
@@ -283,8 +278,10 @@ class ReplaySession:
         return len(self.views) > 1
 
     def _normalize(self, eid: str) -> str:
-        eid = str(eid)
-        return eid if ":" in eid else f"0:{eid}"
+        try:
+            return str(EpisodeId.parse(eid))
+        except EpisodeIdError:
+            return str(eid)  # not an id at all: the caller says "no episode ..."
 
     def data(self, eid: str) -> EpisodeData | None:
         """The loaded episode, or None while it loads (or when it is damaged)."""
@@ -546,9 +543,10 @@ class ReplaySession:
             if w.state == "closed":
                 return RecorderStatus("closed", age, requested, "run finished")
             if age > self.heartbeat_timeout_s:
-                return RecorderStatus("stopped", age, requested, f"recorder stopped ({_age(age)} since last heartbeat)")
+                return RecorderStatus("stopped", age, requested,
+                                      f"recorder stopped ({format_age(age)} since last heartbeat)")
             text = "recording" if w.state == "recording" else "recording paused"
-            return RecorderStatus(w.state, age, requested, f"{text}, heartbeat {_age(age)} ago")
+            return RecorderStatus(w.state, age, requested, f"{text}, heartbeat {format_age(age)} ago")
 
     def set_recording(self, on: bool) -> dict:
         """Ask a live recorder to pause or resume (control.json): the viewer's only write."""
@@ -609,8 +607,7 @@ class ReplaySession:
             try:
                 if have is not None and len(have) > 0:
                     more = r.frames(info, len(have), info.length)
-                    frames = Frames(*(np.concatenate([getattr(have.frames, f), getattr(more, f)])
-                                      for f in Frames.__dataclass_fields__))
+                    frames = have.frames.concat(more)
                 else:
                     frames = r.frames(info)
             except BraxscopeError as e:
@@ -686,15 +683,6 @@ def _actuator_labels(reader: StoreReader) -> list[str]:
         pass  # a damaged model blob: keep the stored names
     return names
 
-
-def _age(s: float) -> str:
-    if not math.isfinite(s):
-        return "never"
-    if s < 1:
-        return "<1 s"
-    if s < 120:
-        return f"{s:.0f} s"
-    return f"{s / 60:.0f} min"
 
 
 __all__ = ["ReplaySession", "CatalogFilter", "EpisodeData", "LiveTarget", "RecorderStatus", "SPEEDS", "MAX_COMPARE",

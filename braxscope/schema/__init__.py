@@ -17,12 +17,15 @@ from .errors import (
     WriterFencedError,
     WriterLockedError,
 )
+from .episode_id import EpisodeId, EpisodeIdError
+from .frames import Frames
 from .layout import SCHEMA_VERSION
-from .reader import EpisodeInfo, Frames, Metrics, RunInfo, StoreReader, WriterStatus, open_store
+from .reader import EpisodeInfo, Metrics, RunInfo, StoreReader, WriterStatus, open_store
 from .writer import StoreWriter
 
 __all__ = [
-    "SCHEMA_VERSION", "open_store", "StoreReader", "StoreWriter", "EpisodeInfo", "Frames", "Metrics", "RunInfo",
+    "SCHEMA_VERSION", "open_store", "StoreReader", "StoreWriter", "EpisodeInfo", "EpisodeId", "EpisodeIdError",
+    "Frames", "Metrics", "RunInfo",
     "WriterStatus", "read_control", "write_control", "BraxscopeError", "CorruptStoreError", "EpisodeNotFoundError",
     "ModelError", "NewerSchemaError", "NotAStoreError", "NotYetVisibleError", "ShapeMismatchError",
     "StoreNotFoundError", "WriterFencedError", "WriterLockedError",

@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import BraxscopeError
 from .reader import EpisodeInfo, StoreReader, open_store
+from .status import episode_status, format_age
 
 # Above this many episodes the table shows the first and last _EDGE (``--all`` shows every one).
 _MAX_ROWS = 200
@@ -46,7 +47,7 @@ def _episode_row(ep: EpisodeInfo) -> dict:
     return {
         "id": ep.id, "source": ep.source, "env": ep.env_id, "device": ep.device, "iteration": ep.iteration,
         "env_step": ep.env_step, "length": ep.length, "return": _finite(ep.ret), "complete": ep.complete,
-        "in_progress": ep.in_progress, "writer": ep.writer,
+        "in_progress": ep.in_progress, "status": episode_status(ep), "writer": ep.writer,
     }
 
 
@@ -93,11 +94,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.1f} h ago"
+    return f"{format_age(seconds)} ago"
 
 
 def render(doc: dict, *, show_all: bool = False) -> str:
@@ -139,11 +136,10 @@ def render(doc: dict, *, show_all: bool = False) -> str:
             erows.append(["...", f"{len(eps) - 2 * _EDGE} more (--all)", "", "", "", "", "", "", ""])
             continue
         ret = "nan" if e["return"] is None else f"{e['return']:.3f}"
-        state = "open" if e["in_progress"] else ("yes" if e["complete"] else "cut")
         erows.append([e["id"], e["source"], str(e["env"]), str(e["device"]), str(e["iteration"]), str(e["env_step"]),
-                      str(e["length"]), ret, state])
+                      str(e["length"]), ret, e["status"]])
     if eps:
-        out += _table(["id", "source", "env", "device", "iteration", "env_step", "length", "return", "complete"], erows)
+        out += _table(["id", "source", "env", "device", "iteration", "env_step", "length", "return", "status"], erows)
     for p in doc["problems"]:
         out.append(f"damaged: {p}")
     return "\n".join(out)

@@ -33,6 +33,7 @@ import h5py
 import mujoco
 import numpy as np
 
+from .episode_id import EpisodeId
 from .errors import BraxscopeError, StoreNotFoundError
 from .model_blob import model_from_bytes, sha256
 from .reader import EpisodeInfo, StoreReader, open_store
@@ -184,7 +185,7 @@ def _select(reader: StoreReader, ids: Sequence[str] | None) -> list[EpisodeInfo]
         return chosen
     chosen = []
     for eid in ids:
-        if "open-" in str(eid):
+        if EpisodeId.parse(eid).is_open:
             raise NoEpisodesError(f"episode {eid} is still in progress: only finished episodes can be exported")
         chosen.append(reader.get_episode(str(eid)))
     return chosen

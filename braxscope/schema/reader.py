@@ -32,6 +32,8 @@ from .errors import (
     StoreNotFoundError,
 )
 from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
+from .episode_id import EpisodeId, EpisodeIdError
+from .frames import Frames
 from .model_blob import model_from_bytes, sha256
 
 # A committed row may lag on a network filesystem; retry this long before calling it missing.
@@ -59,7 +61,7 @@ class RunInfo:
 class EpisodeInfo:
     """One catalog row, or (``in_progress``) the still-open episode of a tracked slot."""
 
-    id: str  # "W:R": writer ordinal and catalog row; "W:open-S" for slot S's open episode
+    id: str  # "W:R": writer ordinal and catalog row; "W:open-S" for slot S's open episode (EpisodeId)
     writer: str
     source: str  # "train" | "snapshot"
     slot: int
@@ -77,24 +79,6 @@ class EpisodeInfo:
     @property
     def stream(self) -> str:
         return layout.SNAPSHOTS if self.source == "snapshot" else layout.TRAIN
-
-
-@dataclass
-class Frames:
-    """Rows of one episode. Shapes: qpos [L,nq], qvel [L,nv], action [L,nu], reward/done [L]."""
-
-    qpos: np.ndarray
-    qvel: np.ndarray
-    action: np.ndarray
-    reward: np.ndarray
-    done: np.ndarray
-    env_step: np.ndarray
-    iteration: np.ndarray
-    wall_time: np.ndarray
-    flags: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.reward.shape[0])
 
 
 @dataclass
@@ -325,7 +309,7 @@ class StoreReader:
             if w.ordinal != i:
                 w.ordinal = i
                 w.episode_list = [ep for ep in (self._episode_info(w, r) for r in range(w.catalog_rows)) if ep]
-                w.episode_index = {int(ep.id.split(":")[1]): ep for ep in w.episode_list}
+                w.episode_index = {EpisodeId.parse(ep.id).row: ep for ep in w.episode_list}
 
     def _load_catalog(self, w: _Writer) -> None:
         n = w.rows(layout.CATALOG)
@@ -380,6 +364,7 @@ class StoreReader:
         cols = {k: v.tolist() for k, v in block.items()}
         names = layout.SOURCE_NAMES
         new = object.__new__
+        row_text = EpisodeId.row_text
         for r, start, length, source, slot, env_id, device, iteration, env_step, ret, complete, wall in zip(
             range(lo, hi), cols["start"], cols["length"], cols["source"], cols["slot"], cols["env_id"], cols["device"],
             cols["iteration"], cols["env_step"], cols["return"], cols["complete"], cols["wall_time"],
@@ -388,9 +373,9 @@ class StoreReader:
                 continue  # a damaged catalog chunk's placeholder
             ep = new(EpisodeInfo)
             ep.__dict__.update(
-                id=f"{w.ordinal}:{r}", writer=w.id, source=names.get(source, "unknown"), slot=slot, env_id=env_id,
-                device=device, iteration=iteration, env_step=env_step, start=start, length=length, ret=ret,
-                complete=bool(complete), wall_time=wall, in_progress=False,
+                id=row_text(w.ordinal, r), writer=w.id, source=names.get(source, "unknown"), slot=slot,
+                env_id=env_id, device=device, iteration=iteration, env_step=env_step, start=start, length=length,
+                ret=ret, complete=bool(complete), wall_time=wall, in_progress=False,
             )
             w.episode_list.append(ep)
             w.episode_index[r] = ep
@@ -400,7 +385,8 @@ class StoreReader:
         if cat["start"][r] < 0:
             return None  # a damaged catalog chunk's placeholder
         return EpisodeInfo(
-            id=f"{w.ordinal}:{r}", writer=w.id, source=layout.SOURCE_NAMES.get(int(cat["source"][r]), "unknown"),
+            id=EpisodeId.row_text(w.ordinal, r), writer=w.id,
+            source=layout.SOURCE_NAMES.get(int(cat["source"][r]), "unknown"),
             slot=int(cat["slot"][r]), env_id=int(cat["env_id"][r]), device=int(cat["device"][r]),
             iteration=int(cat["iteration"][r]), env_step=int(cat["env_step"][r]), start=int(cat["start"][r]),
             length=int(cat["length"][r]), ret=float(cat["return"][r]), complete=bool(cat["complete"][r]),
@@ -501,7 +487,7 @@ class StoreReader:
             if ep is None or end <= ep["start"]:
                 continue
             out.append(EpisodeInfo(
-                id=f"{w.ordinal}:open-{ep['slot']}", writer=w.id, source="train", slot=int(ep["slot"]),
+                id=EpisodeId.open_text(w.ordinal, int(ep["slot"])), writer=w.id, source="train", slot=int(ep["slot"]),
                 env_id=int(ep["env_id"]), device=int(ep.get("device", 0)), iteration=int(ep["iteration"]),
                 env_step=int(ep["env_step"]), start=int(ep["start"]), length=end - int(ep["start"]),
                 ret=float("nan") if ep.get("ret") is None else float(ep["ret"]), complete=False,
@@ -511,16 +497,18 @@ class StoreReader:
 
     def get_episode(self, episode_id: str) -> EpisodeInfo:
         """The catalog entry of an id ("W:R", "R" for writer 0, or "W:open-S"). O(1)."""
-        eid = str(episode_id) if ":" in str(episode_id) else f"0:{episode_id}"
-        ordinal, _, row = eid.partition(":")
-        w = next((w for w in self._writers.values() if str(w.ordinal) == ordinal), None)
+        try:
+            eid = EpisodeId.parse(episode_id)
+        except EpisodeIdError:
+            eid = None
+        w = None if eid is None else next((w for w in self._writers.values() if w.ordinal == eid.writer), None)
         if w is not None:
-            if row.startswith("open-"):
+            if eid.is_open:
                 for ep in self._open_episodes(w):
-                    if ep.id == eid:
+                    if ep.slot == eid.slot:
                         return ep
-            elif row.isdigit() and int(row) in w.episode_index:
-                return w.episode_index[int(row)]
+            elif eid.row in w.episode_index:
+                return w.episode_index[eid.row]
         raise EpisodeNotFoundError(f"no episode {episode_id!r} in {self.path}: "
                                    f"run 'braxscope info {self.path}' to list them")
 

@@ -33,7 +33,7 @@ def test_catalog_lists_every_episode_with_source_and_status(ant_store):
     s = session_of(ant_store)
     assert len(s.catalog) == 9
     assert {e.source for e in s.catalog} == {"train", "snapshot"}
-    assert all(s.status_of(e) == "complete" for e in s.catalog)
+    assert all(s.status_of(e) == "done" for e in s.catalog)
 
 
 def test_filter_by_source_iteration_and_return(ant_store):
