@@ -152,7 +152,8 @@ class ReplaySession:
         # catalog and store facts (written by poll_store)
         self.catalog: list[EpisodeInfo] = []
         self._by_id: dict[str, EpisodeInfo] = {}
-        self.damaged: dict[str, str] = {}
+        self.damaged: dict[str, str] = {}  # episode id -> message, rebuilt from _damaged_at
+        self._damaged_at: dict[tuple, str] = {}  # by episode_key: ids move ("W:open-S" is reused)
         self.problems: list[str] = []
         self.writers: list[WriterStatus] = []
         self.metrics = Metrics([], np.empty(0, np.int64), np.empty(0))
@@ -309,8 +310,12 @@ class ReplaySession:
     def frame_of(self, view: int) -> int:
         """The frame of view ``view`` at the shared cursor: shorter episodes hold their last frame."""
         with self._lock:
-            d = self.data(self.views[view])
-            n = len(d) if d is not None else self._by_id[self.views[view]].length
+            if not 0 <= view < len(self.views):
+                return 0
+            v = self.views[view]
+            d = self.data(v)
+            ep = self._by_id.get(v)
+            n = len(d) if d is not None else (ep.length if ep is not None else 0)
             return max(0, min(self.cursor, n - 1))
 
     def qpos(self) -> list[np.ndarray | None]:
@@ -330,6 +335,13 @@ class ReplaySession:
         frame = max(0.0, min(float(frame), max(0, n - 1)))
         self.cursor = int(frame)
         self._c = _Clock(frame, self._clock())
+
+    def _clamp_cursor(self) -> None:
+        """Keep the cursor inside the shown episodes when they change under it (one vanished, or
+        was replaced): never a frame past their end."""
+        top = max(0, self.length - 1)
+        if self.cursor > top:
+            self._seek_to(top)
 
     def seek(self, frame: int) -> None:
         """Move the cursor (scrubbing). Leaves live mode; playback continues from there."""
@@ -361,8 +373,10 @@ class ReplaySession:
             self.version += 1
 
     def pause(self) -> None:
+        """Hold the frame. Leaves live mode: a paused view cannot follow the newest data."""
         with self._lock:
             self.playing = False
+            self.live = False
             self.version += 1
 
     def toggle_play(self) -> None:
@@ -414,6 +428,7 @@ class ReplaySession:
                         self.playing = False
                 else:
                     self.cursor = int(pos)
+            self._clamp_cursor()
             changed = (self.cursor, tuple(self.views), self.playing) != before
             if changed:
                 self.version += 1
@@ -493,21 +508,19 @@ class ReplaySession:
                 self.playing = True
 
     def _live_at_end(self, n: int) -> None:
+        """Live playback ran past the end of what is shown (``n`` frames, possibly none: an empty
+        store, or an episode that is not loaded or damaged)."""
         cur = self._by_id.get(self.views[0]) if self.views else None
         newest = self._newest(self.live_target) if self.live_target else None
-        if cur is not None and cur.in_progress:
-            # At the tail of a growing episode: hold the newest frame until rows arrive.
-            self.cursor = max(0, n - 1)
-            self._c = _Clock(self.cursor, self._clock())
-            if newest is not None and newest.id != cur.id and episode_key(newest) != episode_key(cur):
-                self._switch_live(newest)
-            return
         if newest is not None and (cur is None or episode_key(newest) != episode_key(cur)):
             self._switch_live(newest)
-        elif self.data(self.views[0]) is not None:
+        elif cur is not None and not cur.in_progress and self.data(cur.id) is not None:
             # Nothing newer yet: replay the newest episode (a snapshot arrives once per iteration).
-            self.cursor = max(0, n - 1)
             self._seek_to(0)
+        else:
+            # At the tail of a growing episode, or nothing to show yet: hold the newest frame
+            # until rows arrive (the clock restarts there, so playback resumes at real time).
+            self._seek_to(max(0, n - 1))
 
     def _switch_live(self, ep: EpisodeInfo) -> None:
         self.views = [ep.id]
@@ -612,7 +625,7 @@ class ReplaySession:
                     frames = r.frames(info)
             except BraxscopeError as e:
                 with self._lock:
-                    self.damaged[eid] = f"episode {eid} is damaged: {e}"
+                    self._damaged_at[key] = self.damaged[eid] = f"episode {eid} is damaged: {e}"
                     if eid in self.views:
                         self.message = self.damaged[eid]
                     self.version += 1
@@ -637,13 +650,24 @@ class ReplaySession:
         self.catalog = eps
         self._by_id = {e.id: e for e in eps}
         by_key = {episode_key(e): e for e in eps}
-        # An open episode that ended was catalogued under a new id ("W:open-S" now names the slot's
-        # next episode): follow the same rows there.
-        for i, v in enumerate(self.views):
-            if v in old and (v not in self._by_id or episode_key(self._by_id[v]) != episode_key(old[v])):
-                moved = by_key.get(episode_key(old[v]))
-                if moved is not None:
-                    self.views[i] = moved.id
+        # Damage belongs to rows, not to ids: "W:open-S" names the slot's next episode once one ends.
+        self.damaged = {e.id: self._damaged_at[k] for k, e in by_key.items() if k in self._damaged_at}
+        # An open episode that ended was catalogued under a new id: follow the same rows there.
+        # An episode whose rows are gone from the catalog leaves the screen (never a stale id).
+        views, gone = [], []
+        for v in self.views:
+            was = old.get(v)
+            now = self._by_id.get(v)
+            if was is not None and (now is None or episode_key(now) != episode_key(was)):
+                now = by_key.get(episode_key(was))
+            if now is None:
+                gone.append(v)
+            elif now.id not in views:
+                views.append(now.id)
+        self.views = views
+        if gone:
+            self.message = f"episode {gone[0]} is no longer in the store"
+        self._clamp_cursor()
         self.catalog_version += 1
         self.version += 1
 
