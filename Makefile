@@ -1,8 +1,8 @@
 # Two entry points: `make demo` and `make test`. Each sets up what it needs.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages for headless GL (EGL and OSMesa) and a virtual display.
-DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick
+# Debian packages for headless GL (EGL and OSMesa), a virtual display, and a browser for the notebook tests.
+DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick chromium
 
 .PHONY: setup system-deps lint test test-fast demo bench clean
 

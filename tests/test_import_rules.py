@@ -20,9 +20,12 @@ PKG = Path(__file__).resolve().parent.parent / "braxscope"
 
 # package -> top-level names (or braxscope subpackages) it must never import
 FORBIDDEN = {
-    "schema": {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder", "braxscope.replay_app"},
-    "replay_app": {"jax", "jaxlib", "brax", "flax", "braxscope.recorder"},
-    "recorder": {"dearpygui", "braxscope.replay_app"},
+    "schema": {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder", "braxscope.replay_app",
+               "braxscope.notebook"},
+    "replay_app": {"jax", "jaxlib", "brax", "flax", "braxscope.recorder", "braxscope.notebook"},
+    "recorder": {"dearpygui", "braxscope.replay_app", "braxscope.notebook", "IPython", "ipywidgets"},
+    # A view like the app: session, presentation, renderer, export; a Recorder only as an object it is handed.
+    "notebook": {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder"},
     # braxscope/__init__.py, cli.py, _gl.py run before any command: nothing heavy at all.
     "": {"jax", "jaxlib", "brax", "flax", "dearpygui"},
 }
@@ -97,18 +100,29 @@ def test_the_static_scan_catches_lazy_relative_and_importlib_imports(tmp_path):
     assert "braxscope.recorder" in names and "jax.numpy" in names
 
 
-PROBE = """
+# Prints the heavy or braxscope modules that are loaded.
+LOADED = """
 import json, sys
-import {module}
-print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {{'jax', 'jaxlib', 'brax', 'flax', 'dearpygui'}}
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {'jax', 'jaxlib', 'brax', 'flax', 'dearpygui'}
                         or m.startswith('braxscope.'))))
+"""
+PROBE = "import {module}\n" + LOADED.replace("{", "{{").replace("}", "}}")
+# The notebook's public calls on a store path, run to the end (a video, the curve, a panel, the
+# viewer): none of them may load JAX or DearPyGui either.
+NOTEBOOK_CALLS = """
+import sys, braxscope.notebook as bn
+path = sys.argv[1]
+bn.show(path, "0:2", width=64, height=48)
+bn.curve(path)
+bn.live(path, display=False, width=64, height=48).join(60).stop()
 """
 
 
 @pytest.mark.parametrize("module, forbidden", [
     ("braxscope.schema", {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder", "braxscope.replay_app"}),
     ("braxscope.replay_app", {"jax", "jaxlib", "brax", "flax", "braxscope.recorder"}),
-    ("braxscope.recorder", {"dearpygui", "braxscope.replay_app"}),
+    ("braxscope.recorder", {"dearpygui", "braxscope.replay_app", "braxscope.notebook"}),
+    ("braxscope.notebook", {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder"}),
     ("braxscope", {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder", "braxscope.replay_app"}),
 ])
 def test_importing_a_package_does_not_load_what_it_must_not(module, forbidden):
@@ -118,3 +132,16 @@ def test_importing_a_package_does_not_load_what_it_must_not(module, forbidden):
     loaded = json.loads(res.stdout.strip().splitlines()[-1])
     bad = [m for m in loaded if _violates(m, forbidden)]
     assert not bad, f"import {module} loaded {bad}"
+
+
+def test_the_notebook_view_runs_on_a_store_without_loading_jax_or_dearpygui(tmp_path):
+    from replay_app.storegen import make_store  # tests/ is on sys.path (a rootdir test module)
+
+    store = make_store(tmp_path / "ip.zarr", name="inverted_pendulum", iterations=2, slots=1, episode_len=20)
+    code = NOTEBOOK_CALLS + LOADED
+    res = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True, timeout=300,
+                         cwd=PKG.parent)
+    assert res.returncode == 0, res.stderr
+    loaded = json.loads(res.stdout.strip().splitlines()[-1])
+    bad = [m for m in loaded if _violates(m, {"jax", "jaxlib", "brax", "flax", "dearpygui", "braxscope.recorder"})]
+    assert not bad, f"the notebook calls loaded {bad}"

@@ -48,8 +48,9 @@ def _fmt(v: float) -> str:
 
 
 def training_curve_png(reader: StoreReader, out: str | Path, *, metric: str | None = None,
-                       width: int = 900, height: int = 500) -> Path:
-    """Draw ``metric`` (default: eval return) against env steps; returns the PNG's path."""
+                       width: int = 900, height: int = 500, mark: float | None = None) -> Path:
+    """Draw ``metric`` (default: eval return) against env steps; returns the PNG's path.
+    ``mark``: an env step to mark with a vertical line (the iteration being shown)."""
     m = reader.metrics()
     metric = metric or pick_metric(m.names)
     if metric is None or metric not in m.values:
@@ -66,7 +67,7 @@ def training_curve_png(reader: StoreReader, out: str | Path, *, metric: str | No
     font = ImageFont.load_default(size=15)
     small = ImageFont.load_default(size=13)
     left, right, top, bottom = 80, width - 30, 50, height - 60
-    xt = _nice_ticks(0.0, float(x.max()))
+    xt = _nice_ticks(0.0, max(float(x.max()), float(mark or 0.0)))
     pad = 0.05 * (float(y.max() - y.min()) or 1.0)
     yt = _nice_ticks(float(y.min()) - pad, float(y.max()) + pad)
     x0, x1, y0, y1 = float(xt[0]), float(xt[-1]), float(yt[0]), float(yt[-1])
@@ -84,6 +85,9 @@ def training_curve_png(reader: StoreReader, out: str | Path, *, metric: str | No
         d.line([(left, Y), (right, Y)], fill=_GRID)
         d.text((left - 8, Y), _fmt(round(v, 6)), fill=_AXES, font=small, anchor="rm")
     d.rectangle([left, top, right, bottom], outline=_AXES)
+    if mark is not None:
+        X = px(float(mark), y0)[0]
+        d.line([(X, top), (X, bottom)], fill=_DOT, width=2)
     pts = [px(a, b) for a, b in zip(x, y)]
     if len(pts) > 1:
         d.line(pts, fill=_LINE, width=3)
