@@ -57,9 +57,17 @@ class _Track:
     qpos: np.ndarray
     reward: np.ndarray
     ret: np.ndarray
+    mocap_pos: np.ndarray | None = None  # [L,nmocap,3] when the model has mocap bodies
+    mocap_quat: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.qpos.shape[0])
+
+    def render(self, r, t: int, out: np.ndarray) -> None:
+        """Frame ``t`` (the last one past the end) into ``out``."""
+        t = min(t, len(self) - 1)
+        r.render(self.qpos[t], out=out, mocap_pos=None if self.mocap_pos is None else self.mocap_pos[t],
+                 mocap_quat=None if self.mocap_quat is None else self.mocap_quat[t])
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -130,7 +138,8 @@ def _load(reader: StoreReader, eid: str) -> _Track:
     ep = reader.get_episode(eid)
     fr = reader.frames(ep)
     ret = np.cumsum(fr.reward.astype(np.float64))
-    return _Track(label=f"{ep.source} {ep.id}  |  iteration {ep.iteration}", qpos=fr.qpos, reward=fr.reward, ret=ret)
+    return _Track(label=f"{ep.source} {ep.id}  |  iteration {ep.iteration}", qpos=fr.qpos, reward=fr.reward, ret=ret,
+                  mocap_pos=fr.mocap_pos, mocap_quat=fr.mocap_quat)
 
 
 def _writer(path: Path, suffix: str, W: int, H: int, fps: float, mp4_params: list[str]):
@@ -174,10 +183,10 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
                     if stop.is_set():
                         return
                     if len(tracks) == 1:  # the frame is the tile: render straight into it
-                        r.render(tracks[0].qpos[min(t, len(tracks[0]) - 1)], out=buf)
+                        tracks[0].render(r, t, buf)
                     for k, tr in enumerate(tracks if len(tracks) > 1 else ()):
                         y, x = divmod(k, cols)
-                        r.render(tr.qpos[min(t, len(tr) - 1)], out=tile)
+                        tr.render(r, t, tile)
                         buf[y * height:(y + 1) * height, x * width:(x + 1) * width] = tile
                     full.put((t, buf))
             full.put((None, _DONE))

@@ -46,6 +46,22 @@ def _agent_radius(model: mujoco.MjModel, body: int) -> float:
     return max(0.25, r)
 
 
+def _set_mocap(model: mujoco.MjModel, data: mujoco.MjData, pos, quat) -> None:
+    """Mocap bodies where the recording put them; the model's defaults (the body's own pose)
+    where nothing or NaN was recorded."""
+    if model.nmocap == 0:
+        return
+    mocap_body = np.flatnonzero(model.body_mocapid >= 0)
+    ids = model.body_mocapid[mocap_body]
+    data.mocap_pos[ids] = model.body_pos[mocap_body]
+    data.mocap_quat[ids] = model.body_quat[mocap_body]
+    for given, dst in ((pos, data.mocap_pos), (quat, data.mocap_quat)):
+        if given is not None:
+            g = np.asarray(given, np.float64).reshape(dst.shape)
+            ok = np.isfinite(g).all(axis=1)
+            dst[ok] = g[ok]
+
+
 def _is_descendant(model: mujoco.MjModel, b: int, ancestor: int) -> bool:
     while b > 0:
         b = int(model.body_parentid[b])
@@ -130,8 +146,11 @@ class Renderer:
 
     # -------------------------------------------------------------- hot path
 
-    def render(self, qpos: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """RGB uint8 [height, width, 3] of the state ``qpos`` [nq]."""
+    def render(self, qpos: np.ndarray, out: np.ndarray | None = None, *,
+               mocap_pos: np.ndarray | None = None, mocap_quat: np.ndarray | None = None) -> np.ndarray:
+        """RGB uint8 [height, width, 3] of the state ``qpos`` [nq], with the mocap bodies at
+        ``mocap_pos`` [nmocap,3] / ``mocap_quat`` [nmocap,4] when given (else, or where NaN, at
+        the model's default mocap pose)."""
         q = np.asarray(qpos)
         if q.shape != (self.model.nq,):
             raise RendererError(f"qpos has shape {q.shape} but the model needs ({self.model.nq},): "
@@ -141,11 +160,12 @@ class Renderer:
                 return self._invalid.copy()
             out[...] = self._invalid
             return out
-        self._update_scene(q)
+        self._update_scene(q, mocap_pos, mocap_quat)
         return self._renderer.render(out=out)
 
-    def _update_scene(self, q: np.ndarray) -> None:
+    def _update_scene(self, q: np.ndarray, mocap_pos=None, mocap_quat=None) -> None:
         self._data.qpos[:] = q
+        _set_mocap(self.model, self._data, mocap_pos, mocap_quat)
         mujoco.mj_kinematics(self.model, self._data)
         # The tracking camera looks at the body's subtree_com, which mj_kinematics leaves at 0.
         mujoco.mj_comPos(self.model, self._data)

@@ -64,15 +64,16 @@ class Column:
     name: str
     dtype: str
     fill: float | int
-    # Trailing shape after the row axis, given (slots, nq, nv, nu).
+    # Trailing shape after the row axis, given (slots, nq, nv, nu, nmocap).
     per_slot: bool
-    width: str | None = None  # "nq" | "nv" | "nu" | None
+    width: str | None = None  # "nq" | "nv" | "nu" | "nmocap" | None
+    tail: tuple[int, ...] = ()  # fixed trailing axes after the width (mocap_pos: 3, mocap_quat: 4)
 
     def trailing(self, slots: int, sizes: dict[str, int]) -> tuple[int, ...]:
         shape: tuple[int, ...] = (slots,) if self.per_slot else ()
         if self.width is not None:
             shape += (sizes[self.width],)
-        return shape
+        return shape + self.tail
 
 
 NAN = float("nan")
@@ -89,6 +90,14 @@ TRAJECTORY_COLUMNS = (
     Column("iteration", "int32", -1, False),
     Column("wall_time", "float64", NAN, False),
     Column("flags", "uint8", 0, False),
+)
+
+# Only in stores whose model has mocap bodies (root attribute nmocap > 0): the mocap bodies'
+# positions and orientations after the step. The env sets them (a reset may move a target); they
+# are not in qpos, so a frame without them draws every mocap body at the model's default pose.
+MOCAP_COLUMNS = (
+    Column("mocap_pos", "float32", NAN, True, "nmocap", (3,)),
+    Column("mocap_quat", "float32", NAN, True, "nmocap", (4,)),
 )
 
 CATALOG_COLUMNS = (
@@ -113,8 +122,18 @@ METRICS_COLUMNS = (
 )
 
 
-def columns_of(stream: str) -> tuple[Column, ...]:
+def sizes_of(attrs: dict) -> dict[str, int]:
+    """The model sizes that shape a store's arrays, from its root attributes (nmocap is 0 in
+    stores written before it was recorded)."""
+    return {"nq": int(attrs["nq"]), "nv": int(attrs["nv"]), "nu": int(attrs["nu"]),
+            "nmocap": int(attrs.get("nmocap", 0) or 0)}
+
+
+def columns_of(stream: str, sizes: dict[str, int] | None = None) -> tuple[Column, ...]:
+    """The columns of a stream; with ``sizes``, the mocap columns of a model with mocap bodies too."""
     if stream in TRAJECTORY_STREAMS:
+        if sizes is not None and sizes.get("nmocap", 0) > 0:
+            return TRAJECTORY_COLUMNS + MOCAP_COLUMNS
         return TRAJECTORY_COLUMNS
     if stream == CATALOG:
         return CATALOG_COLUMNS

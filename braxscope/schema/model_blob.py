@@ -44,6 +44,7 @@ def model_names(model: mujoco.MjModel) -> dict:
         "nq": int(model.nq),
         "nv": int(model.nv),
         "nu": int(model.nu),
+        "nmocap": int(model.nmocap),
         "joint_names": names("mjOBJ_JOINT", model.njnt),
         "actuator_names": names("mjOBJ_ACTUATOR", model.nu),
         "body_names": names("mjOBJ_BODY", model.nbody),

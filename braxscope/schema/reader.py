@@ -201,7 +201,7 @@ class StoreReader:
         self._store = LocalStore(path, read_only=True)
         root = self._read_root()
         self.info = RunInfo(root)
-        self.sizes = {k: int(root[k]) for k in ("nq", "nv", "nu")}
+        self.sizes = layout.sizes_of(root)
         self._writers: dict[str, _Writer] = {}
         self.problems: list[str] = []  # damage confined to some writers or episodes
         self._problem_errors: list[BraxscopeError] = []
@@ -238,7 +238,7 @@ class StoreReader:
         slots = int(w.static.get("train_slots", 0))
         for stream in layout.TRAJECTORY_STREAMS:
             n_slots = slots if stream == layout.TRAIN else 1
-            for c in layout.TRAJECTORY_COLUMNS:
+            for c in layout.columns_of(stream, self.sizes):
                 meta = _load_json(w.dir / stream / c.name / "zarr.json", f"{stream}/{c.name} array")
                 expected = c.trailing(n_slots, self.sizes)
                 got = tuple(meta.get("shape", ()))[1:]
@@ -523,12 +523,14 @@ class StoreReader:
         w = self._writer_of(ep)
         a, b = ep.start + lo, ep.start + hi
         slot = ep.slot if ep.stream == layout.TRAIN else 0
-        cols = self._read_cols(w, ep.stream, [c.name for c in layout.TRAJECTORY_COLUMNS], a, b, slot,
-                               per_slot={c.name for c in layout.TRAJECTORY_COLUMNS if c.per_slot})
+        columns = layout.columns_of(ep.stream, self.sizes)
+        cols = self._read_cols(w, ep.stream, [c.name for c in columns], a, b, slot,
+                               per_slot={c.name for c in columns if c.per_slot})
         return Frames(
             qpos=cols["qpos"], qvel=cols["qvel"], action=cols["action"], reward=cols["reward"],
             done=cols["done"].astype(bool), env_step=cols["env_step"], iteration=cols["iteration"],
             wall_time=cols["wall_time"], flags=cols["flags"],
+            mocap_pos=cols.get("mocap_pos"), mocap_quat=cols.get("mocap_quat"),
         )
 
     def episode(self, episode_id: str | EpisodeInfo) -> Frames:
@@ -537,7 +539,7 @@ class StoreReader:
     def train_rows(self, writer: str, lo: int, hi: int, stream: str = layout.TRAIN) -> dict[str, np.ndarray]:
         """Raw committed rows [lo, hi) of a writer's train (or snapshots) stream, every slot."""
         w = self._writers[writer]
-        return self._read_cols(w, stream, [c.name for c in layout.TRAJECTORY_COLUMNS], lo, hi)
+        return self._read_cols(w, stream, [c.name for c in layout.columns_of(stream, self.sizes)], lo, hi)
 
     def metrics(self) -> Metrics:
         """The training curve of every writer, concatenated in writer order."""
@@ -587,7 +589,7 @@ class StoreReader:
         """The run's MuJoCo model, checked against nq/nv/nu."""
         if self._model is None:
             m = model_from_bytes(self.model_bytes(), saved_with=self.info.attrs.get("mujoco_version"))
-            got = {"nq": m.nq, "nv": m.nv, "nu": m.nu}
+            got = {"nq": m.nq, "nv": m.nv, "nu": m.nu, "nmocap": m.nmocap if "nmocap" in self.info.attrs else 0}
             if got != self.sizes:
                 raise ShapeMismatchError(f"the embedded model has sizes {got} but the data has {self.sizes}: "
                                          f"the store is damaged")

@@ -114,7 +114,7 @@ def verify(path: str | Path) -> Report:
     if missing:
         report.damage("zarr.json", f"root attributes lack {', '.join(missing)}: the root metadata is damaged")
         return report
-    sizes = {k: int(attrs[k]) for k in ("nq", "nv", "nu")}
+    sizes = layout.sizes_of(attrs)
     _check_model(p, attrs, sizes, report)
     _check_writers(p, sizes, report)
     partials = sorted(str(f.relative_to(p)) for f in p.rglob("*.partial"))
@@ -140,7 +140,9 @@ def _check_model(p: Path, attrs: dict, sizes: dict, report: Report) -> None:
     except BraxscopeError as e:
         report.damage(where, str(e))
         return
-    got = {"nq": model.nq, "nv": model.nv, "nu": model.nu}
+    got = {"nq": model.nq, "nv": model.nv, "nu": model.nu, "nmocap": model.nmocap}
+    if "nmocap" not in attrs:
+        got["nmocap"] = 0  # written before nmocap was recorded: no mocap columns to check
     if got != sizes:
         report.damage(where, f"the model has sizes {got} but the root attributes say {sizes}")
 
@@ -178,7 +180,7 @@ def _check_writer(p: Path, d: Path, sizes: dict, report: Report) -> None:
         n = int(rows.get(stream, 0))
         report.rows[stream] = report.rows.get(stream, 0) + n
         n_slots = slots if stream == layout.TRAIN else (1 if stream == layout.SNAPSHOTS else 0)
-        for col in layout.columns_of(stream):
+        for col in layout.columns_of(stream, sizes):
             _check_column(p, f"{where}/{stream}/{col.name}", col, col.trailing(n_slots, sizes), n, stream, report)
         if stream == layout.METRICS:
             _check_metric_values(p, f"{where}/{stream}/values", n, len(commit.get("metric_names", [])), report)

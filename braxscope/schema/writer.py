@@ -204,7 +204,7 @@ class StoreWriter:
         self._group_dir = self.path / layout.WRITERS_GROUP / writer_id
         self._static = static
         self._root_attrs = root_attrs
-        self.sizes = {k: int(root_attrs[k]) for k in ("nq", "nv", "nu")}
+        self.sizes = layout.sizes_of(root_attrs)
         self.train_slots = int(static["train_slots"])
         self.epoch = int(commit.get("epoch", 0)) + 1
         self.stats = WriterStats(rows_dropped=int(commit.get("dropped_rows", 0)))
@@ -217,7 +217,8 @@ class StoreWriter:
         self._gap_next = False
         self._closed = False
         self._streams = {
-            s: _Stream(self.path, f"{layout.WRITERS_GROUP}/{writer_id}/{s}", layout.columns_of(s), slots, self.sizes)
+            s: _Stream(self.path, f"{layout.WRITERS_GROUP}/{writer_id}/{s}", layout.columns_of(s, self.sizes), slots,
+                       self.sizes)
             for s, slots in ((layout.TRAIN, self.train_slots), (layout.SNAPSHOTS, 1), (layout.CATALOG, 0),
                              (layout.METRICS, 0))
         }
@@ -420,9 +421,12 @@ class StoreWriter:
         iteration: np.ndarray | int,
         wall_time: np.ndarray | float | None = None,
         devices: np.ndarray | None = None,
+        mocap_pos: np.ndarray | None = None,
+        mocap_quat: np.ndarray | None = None,
     ) -> int:
         """Append k time rows of the tracked training envs. Shapes: qpos [k,E,nq], qvel [k,E,nv],
-        action [k,E,nu], reward/done/env_id [k,E], env_step [k] (global env step, >= 0).
+        action [k,E,nu], reward/done/env_id [k,E], env_step [k] (global env step, >= 0);
+        mocap_pos [k,E,nmocap,3] and mocap_quat [k,E,nmocap,4] when the model has mocap bodies.
 
         Episodes are cut at ``done`` (the row holding done=1 is the episode's terminal frame) and
         entered into the catalog with their return. Returns the first row's index.
@@ -441,10 +445,10 @@ class StoreWriter:
         reward = np.asarray(reward, np.float32)
         done = np.asarray(done).astype(np.uint8)
         env_id = np.asarray(env_id, np.int32)
-        first = self._streams[layout.TRAIN].push(
-            dict(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
-                 env_step=env_step, iteration=iteration, wall_time=wall, flags=flags)
-        )
+        rows = dict(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
+                    env_step=env_step, iteration=iteration, wall_time=wall, flags=flags)
+        self._add_mocap(rows, k, self.train_slots, mocap_pos, mocap_quat)
+        first = self._streams[layout.TRAIN].push(rows)
         self._track_episodes(first, reward, done, env_id, env_step, iteration, wall, devices)
         self._gap_next = False
         self._last_env_step = max(self._last_env_step, int(env_step[-1]))
@@ -476,19 +480,23 @@ class StoreWriter:
         env_step: int,
         complete: bool,
         wall_time: float | None = None,
+        mocap_pos: np.ndarray | None = None,
+        mocap_quat: np.ndarray | None = None,
     ) -> int:
         """Append one policy-snapshot rollout (qpos [L,nq], qvel [L,nv], action [L,nu],
-        reward/done [L]) as one catalog episode. Returns its catalog row."""
+        reward/done [L]; mocap_pos [L,nmocap,3], mocap_quat [L,nmocap,4] when the model has mocap
+        bodies) as one catalog episode. Returns its catalog row."""
         L = int(np.shape(reward)[0])
         wall = time.time() if wall_time is None else float(wall_time)
-        start = self._streams[layout.SNAPSHOTS].push(
-            dict(
-                qpos=np.asarray(qpos)[:, None], qvel=np.asarray(qvel)[:, None], action=np.asarray(action)[:, None],
-                reward=np.asarray(reward, np.float32)[:, None], done=np.asarray(done).astype(np.uint8)[:, None],
-                env_id=np.zeros((L, 1), np.int32), env_step=np.full(L, env_step, np.int64),
-                iteration=np.full(L, iteration, np.int32), wall_time=np.full(L, wall), flags=np.zeros(L, np.uint8),
-            )
+        rows = dict(
+            qpos=np.asarray(qpos)[:, None], qvel=np.asarray(qvel)[:, None], action=np.asarray(action)[:, None],
+            reward=np.asarray(reward, np.float32)[:, None], done=np.asarray(done).astype(np.uint8)[:, None],
+            env_id=np.zeros((L, 1), np.int32), env_step=np.full(L, env_step, np.int64),
+            iteration=np.full(L, iteration, np.int32), wall_time=np.full(L, wall), flags=np.zeros(L, np.uint8),
         )
+        self._add_mocap(rows, L, None, None if mocap_pos is None else np.asarray(mocap_pos)[:, None],
+                        None if mocap_quat is None else np.asarray(mocap_quat)[:, None])
+        start = self._streams[layout.SNAPSHOTS].push(rows)
         ret = float(np.sum(np.asarray(reward, np.float64)))
         row = self._add_catalog(start, L, layout.SOURCE_SNAPSHOT, 0, 0, 0, iteration, env_step, ret, complete, wall)
         self._maybe_spill()
@@ -539,6 +547,16 @@ class StoreWriter:
         return {name: s.committed for name, s in self._streams.items()}
 
     # ---------------------------------------------------------------- internals
+
+    def _add_mocap(self, rows: dict, k: int, slots: int | None, mocap_pos, mocap_quat) -> None:
+        """The mocap columns of a model with mocap bodies: the given rows, else fill (NaN: not
+        recorded, so a viewer draws the model's default mocap pose)."""
+        n = self.sizes["nmocap"]
+        if n == 0:
+            return
+        lead = (k, 1 if slots is None else slots)
+        for name, given, width in (("mocap_pos", mocap_pos, 3), ("mocap_quat", mocap_quat, 4)):
+            rows[name] = np.full((*lead, n, width), np.nan, np.float32) if given is None else given
 
     def _maybe_spill(self) -> None:
         if any(s.pending_rows > _MAX_BUFFERED_ROWS for s in self._streams.values()):

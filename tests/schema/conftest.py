@@ -38,6 +38,13 @@ TOY_XML = """
 </mujoco>
 """
 
+# The toy with a mocap body (a target the env would place): nmocap 1.
+MOCAP_XML = TOY_XML.replace(
+    "</worldbody>",
+    '<body name="target" mocap="true" pos="0.5 0 0.1"><geom type="sphere" size=".05" contype="0" conaffinity="0"/>'
+    "</body></worldbody>",
+)
+
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 PYTHON = sys.executable
@@ -51,6 +58,20 @@ def toy_model() -> mujoco.MjModel:
 @pytest.fixture
 def model() -> mujoco.MjModel:
     return toy_model()
+
+
+@pytest.fixture
+def mocap_model() -> mujoco.MjModel:
+    return mujoco.MjModel.from_xml_string(MOCAP_XML)
+
+
+def mocap_block(k: int, envs: int | None) -> dict:
+    """mocap_pos [k,(envs,)1,3] and unit mocap_quat [k,(envs,)1,4] that differ per row and env."""
+    lead = (k,) if envs is None else (k, envs)
+    pos = np.arange(np.prod(lead) * 3, dtype=np.float32).reshape(*lead, 1, 3) * 0.01
+    quat = np.zeros((*lead, 1, 4), np.float32)
+    quat[..., 0] = 1.0
+    return dict(mocap_pos=pos, mocap_quat=quat)
 
 
 def value_of(env_step: np.ndarray, env: np.ndarray | int, width: int, salt: float = 0.0) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from braxscope.schema import StoreWriter, write_control
 
-from .conftest import train_block
+from .conftest import mocap_block, train_block
 
 DOC = (Path(__file__).resolve().parents[2] / "braxscope" / "schema" / "SCHEMA.md").read_text()
 E = 3
@@ -29,21 +29,25 @@ def _table_keys(section: str) -> list[str]:
 
 
 def _write_store(path, model):
+    # A model with a mocap body, so the optional mocap arrays are on disk too.
     w = StoreWriter.create(path, model, env_name="toy", backend="generalized", dt=0.01, train_slots=E,
                            config={"lr": 3e-4})
-    w.append_train(**train_block(model, 0, 600, E))
+    w.append_train(**train_block(model, 0, 600, E), **mocap_block(600, E))
     w.append_snapshot(qpos=np.zeros((5, model.nq)), qvel=np.zeros((5, model.nv)), action=np.zeros((5, model.nu)),
-                      reward=np.ones(5), done=np.arange(5) == 4, iteration=0, env_step=0, complete=True)
+                      reward=np.ones(5), done=np.arange(5) == 4, iteration=0, env_step=0, complete=True,
+                      **mocap_block(5, None))
     w.append_metrics(0, {"reward": 1.0})
     w.commit()
     write_control(path, recording=False)
     return w
 
 
-def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, model):
+def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, mocap_model):
+    model = mocap_model
     w = _write_store(tmp_path / "s.zarr", model)
     wdir = tmp_path / "s.zarr" / "writers" / w.writer_id
-    sizes = {"nq": model.nq, "nv": model.nv, "nu": model.nu, "E": E, "1": 1, "256": 256, "32": 32}
+    sizes = {"nq": model.nq, "nv": model.nv, "nu": model.nu, "nmocap": model.nmocap, "E": E, "1": 1, "3": 3, "4": 4,
+             "256": 256, "32": 32}
     rows = re.findall(r"^\| `([a-z_/]+)` \| (\w+) \| \[([^\]]*)\] \| \[([^\]]*)\] \| (\S+) \|$", DOC, flags=re.M)
     documented = set()
     for name, dtype, shape, chunks, fill in rows:
@@ -85,9 +89,9 @@ def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, model
     assert json.loads((wdir / "train" / "qpos" / "zarr.json").read_text())["shape"][0] == 600
 
 
-def test_documented_attributes_lock_and_control_file_match_the_store(tmp_path, model):
+def test_documented_attributes_lock_and_control_file_match_the_store(tmp_path, mocap_model):
     path = tmp_path / "s.zarr"
-    w = _write_store(path, model)
+    w = _write_store(path, mocap_model)
     root = json.loads((path / "zarr.json").read_text())["attributes"]["braxscope"]
     assert set(root) == set(_table_keys(_section("## Root attributes")))
     attrs = json.loads((path / "writers" / w.writer_id / "zarr.json").read_text())["attributes"]

@@ -220,3 +220,38 @@ def test_a_long_lived_reader_sees_metric_columns_added_later(tmp_path, model):
     assert len(m.names) == 43 and m.values["b39"][1] == 39.0 and np.isnan(m.values["b39"][0]) \
         and m.values["a2"][0] == 2.0
     w.close()
+
+
+def test_mocap_rows_of_a_model_with_mocap_bodies_read_back_exactly_and_verify(tmp_path, mocap_model):
+    from braxscope.schema.verify import verify
+
+    from .conftest import mocap_block
+
+    path = tmp_path / "m.zarr"
+    w = StoreWriter.create(path, mocap_model, env_name="toy", dt=0.01, train_slots=2)
+    block, mocap = train_block(mocap_model, 0, 50, 2, done_every=20), mocap_block(50, 2)
+    w.append_train(**block, **mocap)
+    snap = mocap_block(7, None)
+    w.append_snapshot(qpos=np.zeros((7, mocap_model.nq)), qvel=np.zeros((7, mocap_model.nv)),
+                      action=np.zeros((7, mocap_model.nu)), reward=np.ones(7), done=np.arange(7) == 6,
+                      iteration=0, env_step=0, complete=True, **snap)
+    w.close()
+    r = open_store(path)
+    assert r.info.attrs["nmocap"] == 1
+    ep = next(e for e in r.episodes() if e.source == "train" and e.slot == 1)
+    fr = r.frames(ep)
+    np.testing.assert_array_equal(fr.mocap_pos, mocap["mocap_pos"][ep.start:ep.start + ep.length, 1])
+    np.testing.assert_array_equal(fr.mocap_quat, mocap["mocap_quat"][ep.start:ep.start + ep.length, 1])
+    snap_ep = next(e for e in r.episodes() if e.source == "snapshot")
+    np.testing.assert_array_equal(r.frames(snap_ep).mocap_pos, snap["mocap_pos"])
+    assert not verify(path).damaged
+
+
+def test_a_store_of_a_model_without_mocap_bodies_has_no_mocap_arrays(tmp_path, model):
+    path = tmp_path / "n.zarr"
+    w = StoreWriter.create(path, model, env_name="toy", dt=0.01, train_slots=2)
+    w.append_train(**train_block(model, 0, 40, 2, done_every=20))
+    w.close()
+    assert not (path / "writers" / w.writer_id / "train" / "mocap_pos").exists()
+    r = open_store(path)
+    assert r.frames(r.episodes()[0]).mocap_pos is None
