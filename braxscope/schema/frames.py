@@ -48,8 +48,8 @@ class Frames:
 
     def concat(self, more: "Frames") -> "Frames":
         """These rows followed by ``more`` (a growing episode's new rows)."""
-        return Frames(*(None if getattr(self, f.name) is None else np.concatenate([getattr(self, f.name), getattr(more, f.name)])
-                        for f in fields(self)))
+        parts = [(getattr(self, f.name), getattr(more, f.name)) for f in fields(self)]
+        return Frames(*(None if a is None else np.concatenate([a, b]) for a, b in parts))
 
 
 __all__ = ["Frames"]
