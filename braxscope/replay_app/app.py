@@ -19,6 +19,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from .error_log import ErrorLog
 from .render_thread import RenderWorker, grid_shape
 from .session import SPEEDS, LiveTarget, ReplaySession
 
@@ -75,14 +76,18 @@ class AppStats:
     draw_s: list = field(default_factory=list)  # seconds DearPyGui took to draw each recent GUI frame
     first_frame_wall: float | None = None  # time.time() when the first frame was on screen
     trace: list = field(default_factory=list)  # (time.time(), views, frames) of recent shown frames
+    episodes: list = field(default_factory=list)  # (time.time(), views, starts) each time the shown episodes changed
 
 
 class ReplayApp:
     """The window. ``run()`` for the interactive loop; tests call :meth:`frame` themselves."""
 
     def __init__(self, session: ReplaySession, worker: RenderWorker, *, width: int = 640, height: int = 480,
-                 fps: float = 60.0, title: str | None = None, started: float | None = None):
+                 fps: float = 60.0, title: str | None = None, started: float | None = None,
+                 errors: ErrorLog | None = None):
         self.s, self.worker = session, worker
+        self.errors = errors or ErrorLog()
+        self._banner_shown = ""
         self.w, self.h = width, height
         self.fps = max(1.0, float(fps))
         self.overlays = Overlays()
@@ -216,6 +221,7 @@ class ReplayApp:
             self.rec_btn = dpg.add_button(label="Pause recording", callback=lambda: self._toggle_recording(),
                                           show=False)
         self.msg_text = dpg.add_text("", color=ERROR, wrap=BROWSER_W + self.w + PLOTS_W, show=False)
+        self.error_text = dpg.add_text("", color=ERROR, show=False)  # one line: see frame()
 
     def _build_browser(self) -> None:
         with dpg.child_window(width=BROWSER_W, tag="browser", border=True):
@@ -479,15 +485,40 @@ class ReplayApp:
             try:
                 self.s.poll_store()
             except Exception as e:  # never let the store thread die silently
-                self.s.message = f"reading the store failed: {e}"
+                self.errors.report("reading the store", e)
             self._poke.wait(0.25 if self.s.live else 0.5)
             self._poke.clear()
 
     def frame(self) -> None:
-        """One GUI frame: input, clock, render request, upload, widgets, draw."""
-        jobs = dpg.get_callback_queue()
-        if jobs:
-            dpg.run_callbacks(jobs)
+        """One GUI frame: input, clock, render request, upload, widgets, draw.
+
+        An error in a callback, the session or the view is shown in the window (one line, with
+        the log file that holds its traceback) and the frame is still drawn: the window stays
+        usable, and the next frame tries again."""
+        for job in dpg.get_callback_queue() or ():
+            try:
+                dpg.run_callbacks([job])
+            except Exception as e:
+                self.errors.report("an input callback", e)
+        try:
+            self._update()
+        except Exception as e:
+            self.errors.report("the GUI frame", e)
+        err, self.worker.error = self.worker.error, None
+        if err is not None:
+            self.errors.report("rendering", err)
+        if self.errors.banner != self._banner_shown:
+            self._banner_shown = self.errors.banner
+            dpg.set_value(self.error_text, self._banner_shown)
+            dpg.configure_item(self.error_text, show=True)
+        t_draw = time.perf_counter()
+        dpg.render_dearpygui_frame()
+        self.stats.draw_s.append(time.perf_counter() - t_draw)
+        del self.stats.draw_s[:-2000]
+        self.stats.gui_frames += 1
+
+    def _update(self) -> None:
+        """Input, clock, render request, upload, widgets: everything of a frame but drawing it."""
         self._mouse_camera()
         s = self.s
         s.tick()
@@ -508,19 +539,17 @@ class ReplayApp:
             self.stats.shown.append((f.seq, f.requested_at, now))
             del self.stats.shown[:-2000]
             if f.tag:
-                self.stats.trace.append((time.time(), list(f.tag[0]), list(f.tag[1]),
-                                         [c.get("start") for c in f.tag[3]]))
+                starts = [c.get("start") for c in f.tag[3]]
+                self.stats.trace.append((time.time(), list(f.tag[0]), list(f.tag[1]), starts))
                 del self.stats.trace[:-2000]
+                if not self.stats.episodes or self.stats.episodes[-1][1:] != (list(f.tag[0]), starts):
+                    self.stats.episodes.append((time.time(), list(f.tag[0]), starts))
+                    del self.stats.episodes[:-2000]
             if self.stats.first_frame_s is None and f.tag and any(q is not None for q in f.tag[2]):
                 self.stats.first_frame_s = now - self.stats.started
                 self.stats.first_frame_wall = time.time()
             self._draw_overlays(f.tag)
         self._update_widgets()
-        t_draw = time.perf_counter()
-        dpg.render_dearpygui_frame()
-        self.stats.draw_s.append(time.perf_counter() - t_draw)
-        del self.stats.draw_s[:-2000]
-        self.stats.gui_frames += 1
 
     def pace(self, t0: float) -> None:
         """Wait after a GUI frame: until a new rendered frame is ready (drawn at once, at most

@@ -30,10 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, default=480, help="viewport height in pixels (default 480)")
     parser.add_argument("--fps", type=float, default=60.0, help="most frames drawn per second (default 60)")
     parser.add_argument("--shadows", action="store_true", help="shadows and reflections on (slow on software GL)")
-    # For tests and benchmarks: run this long, optionally save a screenshot, write stats as JSON.
+    # For tests and benchmarks: run this long, optionally save a screenshot, write stats as JSON
+    # (BRAXSCOPE_VIEW_STATS too: for a viewer that another program starts, like the demo).
     parser.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--screenshot", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--stats", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--stats", default=os.environ.get("BRAXSCOPE_VIEW_STATS"), help=argparse.SUPPRESS)
     parser.add_argument("--speed", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--play", action="store_true", help=argparse.SUPPRESS)
 
@@ -101,7 +102,13 @@ def run(args: argparse.Namespace) -> int:
             json.dump({"first_frame_s": st.first_frame_s, "first_frame_wall": st.first_frame_wall,
                        "trace": st.trace[-300:], "frames_shown": st.frames_shown, "gui_frames": st.gui_frames,
                        "renders": worker.renders, "cursor": session.cursor, "views": session.views,
-                       "live": session.live, "latency_s": shown[-500:]}, f)
+                       "live": session.live, "latency_s": shown[-500:], "episodes": st.episodes,
+                       "errors": app.errors.count, "error_log": str(app.errors.path)}, f)
+    if app.errors.count:
+        # The window showed them; a wrapper (make demo, a test) must not take this for a clean run.
+        print(f"braxscope: error: the viewer hit {app.errors.count} error(s) (shown in its window); "
+              f"tracebacks in {app.errors.path}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from braxscope.replay_app.app import ReplayApp
+from braxscope.replay_app.error_log import ErrorLog
 from braxscope.replay_app.render_thread import RenderWorker
 from braxscope.replay_app.session import ReplaySession
 from braxscope.schema.reader import open_store
@@ -162,7 +163,8 @@ def main(store: str, out: str) -> None:
     s.select("0:0")
     s.poll_store()
     worker = RenderWorker(reader.model(), 480, 360)
-    app = ReplayApp(s, worker, width=480, height=360)
+    (out / "viewer.log").unlink(missing_ok=True)
+    app = ReplayApp(s, worker, width=480, height=360, errors=ErrorLog(out / "viewer.log"))
     rec = Recorder(app, out)
     R = rec.results
     try:
@@ -325,6 +327,8 @@ def main(store: str, out: str) -> None:
         app._toggle_recording()
         R["control_after"] = json.loads(control.read_text()) if control.exists() else None
     finally:
+        # Every error the app survived (shown in its banner): the tests fail on any of them.
+        R["errors"] = {"count": app.errors.count, "banner": app.errors.banner, "log": str(app.errors.path)}
         (out / "results.json").write_text(json.dumps(R, indent=1))
         app.close()
 

@@ -28,6 +28,8 @@ def shown(xvfb, tmp_path_factory, artifacts) -> dict:
                        capture_output=True, text=True, timeout=300)
     results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
     assert r.returncode == 0, r.stderr[-3000:]
+    errors = results.get("errors", {})
+    assert errors.get("count") == 0, f"the app showed an error: {errors}"  # nothing is hidden by the banner
     return results
 
 
