@@ -58,6 +58,17 @@ SOURCE_NAMES = {SOURCE_TRAIN: "train", SOURCE_SNAPSHOT: "snapshot"}
 
 FLAG_GAP_BEFORE = 1  # train/flags bit: rows were dropped just before this row
 
+# Zarr v3 ``dimension_names`` of every array (xarray needs them to open a stream as a Dataset).
+# The row axis of a stream is one dimension shared by its arrays, so the writer keeps their
+# capacities (``shape[0]``) equal; the trailing axes are named after the model's sizes. No
+# dimension is named like a column: xarray treats a variable named as its dimension as that
+# dimension's coordinate, which must be 1-D.
+ROW_DIM = "row"
+SLOT_DIM = "slot"
+METRIC_DIM = "metric"  # metrics/values' second axis (names in commit.metric_names)
+MODEL_DIMS = ("byte",)
+METRICS_VALUES_DIMS = (ROW_DIM, METRIC_DIM)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -68,12 +79,19 @@ class Column:
     per_slot: bool
     width: str | None = None  # "nq" | "nv" | "nu" | "nmocap" | None
     tail: tuple[int, ...] = ()  # fixed trailing axes after the width (mocap_pos: 3, mocap_quat: 4)
+    tail_dims: tuple[str, ...] = ()  # their dimension names (mocap_pos: "xyz", mocap_quat: "wxyz")
 
     def trailing(self, slots: int, sizes: dict[str, int]) -> tuple[int, ...]:
         shape: tuple[int, ...] = (slots,) if self.per_slot else ()
         if self.width is not None:
             shape += (sizes[self.width],)
         return shape + self.tail
+
+    @property
+    def dimension_names(self) -> tuple[str, ...]:
+        """Names of the axes, row first: e.g. ("row", "slot", "nq") for train/qpos."""
+        return (ROW_DIM, *((SLOT_DIM,) if self.per_slot else ()), *((self.width,) if self.width else ()),
+                *self.tail_dims)
 
 
 NAN = float("nan")
@@ -96,8 +114,8 @@ TRAJECTORY_COLUMNS = (
 # positions and orientations after the step. The env sets them (a reset may move a target); they
 # are not in qpos, so a frame without them draws every mocap body at the model's default pose.
 MOCAP_COLUMNS = (
-    Column("mocap_pos", "float32", NAN, True, "nmocap", (3,)),
-    Column("mocap_quat", "float32", NAN, True, "nmocap", (4,)),
+    Column("mocap_pos", "float32", NAN, True, "nmocap", (3,), ("xyz",)),
+    Column("mocap_quat", "float32", NAN, True, "nmocap", (4,), ("wxyz",)),
 )
 
 CATALOG_COLUMNS = (

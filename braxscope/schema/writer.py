@@ -107,6 +107,7 @@ class _Stream:
                 fill_value=layout.fill_of(c),
                 compressors=layout.COMPRESSORS,
                 chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+                dimension_names=c.dimension_names,
             )
             self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
 
@@ -137,6 +138,16 @@ class _Stream:
         self.pending_rows += k or 0
         return first
 
+    def capacity_for(self, rows: int) -> int:
+        """The capacity an array of this stream grows to when it must hold ``rows``.
+
+        Whole chunks with headroom (one metadata write per column per few thousand rows, not one
+        per chunk), and the same for every array of the stream, so they share one row dimension
+        (xarray refuses a dimension with two lengths): a multiple of the largest chunk, which
+        every other chunk size (powers of two) divides."""
+        C = max([col.rows_per_chunk for col in self.chunked.values()] + [layout.CHUNK_ROWS])
+        return -(-(rows + _GROW_ROWS) // C) * C
+
     def end(self) -> int:
         """Row count once everything pushed so far is written."""
         return self.written + self.pending_rows
@@ -146,13 +157,11 @@ class _Stream:
             return
         n, k = self.written, self.pending_rows
         files, last = [], []
+        grow_to = self.capacity_for(n + k)
         for c in self._order:
             col = self.chunked[c.name]
             if col.capacity < n + k:
-                # Capacity grows in whole chunks, with headroom: one metadata write per column per
-                # few thousand rows instead of one per chunk.
-                C = col.rows_per_chunk
-                col.set_capacity(-(-(n + k + _GROW_ROWS) // C) * C)
+                col.set_capacity(grow_to)
             data = (self.pending[c.name][0] if len(self.pending[c.name]) == 1
                     else np.concatenate(self.pending[c.name], axis=0))
             (last if c is self._order[-1] else files).extend(col.encode_rows(n, data, self.committed))
@@ -285,7 +294,8 @@ class StoreWriter:
                 raise NotAStoreError(f"{path} exists and is not a braxscope store: choose an empty or new path")
             root = zarr.open_group(store=store, mode="w", attributes={layout.ROOT_ATTR: root_attrs})
             root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),),
-                              compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING)
+                              compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+                              dimension_names=layout.MODEL_DIMS)
             root.create_group(layout.WRITERS_GROUP)
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -317,6 +327,7 @@ class StoreWriter:
             fill_value=float("nan"),
             compressors=layout.COMPRESSORS,
             chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+            dimension_names=layout.METRICS_VALUES_DIMS,
         )
         w._publish()
         return w
@@ -576,9 +587,10 @@ class StoreWriter:
             block[i, : r.size] = r
         arr = self._values
         need_cols = -(-cols // layout.METRICS_CHUNK_COLS) * layout.METRICS_CHUNK_COLS
-        need_rows = -(-(n + k) // layout.CHUNK_ROWS) * layout.CHUNK_ROWS
         if arr.shape[0] < n + k or arr.shape[1] < need_cols:
-            arr.resize((max(arr.shape[0], need_rows), max(arr.shape[1], need_cols)))
+            # Rows grow as the stream's other arrays do (stream.capacity_for), so they keep one length.
+            need_rows = stream.capacity_for(n + k) if arr.shape[0] < n + k else arr.shape[0]
+            arr.resize((need_rows, max(arr.shape[1], need_cols)))
         arr[n : n + k, :cols] = block
         self._metric_values = []
 

@@ -48,13 +48,15 @@ def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, mocap
     wdir = tmp_path / "s.zarr" / "writers" / w.writer_id
     sizes = {"nq": model.nq, "nv": model.nv, "nu": model.nu, "nmocap": model.nmocap, "E": E, "1": 1, "3": 3, "4": 4,
              "256": 256, "32": 32}
-    rows = re.findall(r"^\| `([a-z_/]+)` \| (\w+) \| \[([^\]]*)\] \| \[([^\]]*)\] \| (\S+) \|$", DOC, flags=re.M)
+    rows = re.findall(r"^\| `([a-z_/]+)` \| (\w+) \| \[([^\]]*)\] \| \[([^\]]*)\] \| (\S+) \| ([a-z, ]+) \|$",
+                      DOC, flags=re.M)
     documented = set()
-    for name, dtype, shape, chunks, fill in rows:
+    for name, dtype, shape, chunks, fill, dims in rows:
         meta_path = tmp_path / "s.zarr" / "model" / "zarr.json" if name == "model" else wdir / name / "zarr.json"
         meta = json.loads(meta_path.read_text())
         documented.add(name)
         assert meta["data_type"] == dtype, name
+        assert meta["dimension_names"] == [d.strip() for d in dims.split(",")], name
         want_shape = [s.strip() for s in shape.split(",")]
         assert len(meta["shape"]) == len(want_shape), name
         for got, want in zip(meta["shape"][1:], want_shape[1:]):
@@ -81,7 +83,11 @@ def test_every_array_in_the_doc_matches_the_store_and_vice_versa(tmp_path, mocap
     on_disk = {str(p.parent.relative_to(wdir)) for p in wdir.rglob("zarr.json")
                if json.loads(p.read_text())["node_type"] == "array"}
     assert on_disk | {"model"} == documented
-    # Capacity grows in whole chunks ahead of the data; a clean close trims it to the rows.
+    # Capacity grows in whole chunks ahead of the data, alike for every array of a stream (one
+    # row dimension); a clean close trims it to the rows.
+    for stream in ("train", "snapshots", "catalog", "metrics"):
+        caps = {json.loads(p.read_text())["shape"][0] for p in (wdir / stream).glob("*/zarr.json")}
+        assert len(caps) == 1, (stream, caps)
     for name in ("qpos", "env_step"):
         meta = json.loads((wdir / "train" / name / "zarr.json").read_text())
         assert meta["shape"][0] % meta["chunk_grid"]["configuration"]["chunk_shape"][0] == 0 and meta["shape"][0] >= 600
