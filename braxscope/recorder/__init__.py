@@ -2,7 +2,7 @@
 writer, control polling, and ``braxscope train``. Imports jax and brax; never dearpygui or the
 replay app."""
 
-from .recorder import HookCompositionError, Recorder, RecorderStateError
+from .recorder import HookCompositionError, Recorder, RecorderStateError, RecordingFailedError
 from .sink import RecorderStats
 
-__all__ = ["Recorder", "RecorderStats", "HookCompositionError", "RecorderStateError"]
+__all__ = ["Recorder", "RecorderStats", "HookCompositionError", "RecorderStateError", "RecordingFailedError"]

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from brax import envs
     from brax.training.agents.ppo import train as ppo
 
-    from .recorder import Recorder
+    from .recorder import Recorder, RecordingFailedError
 
     track = _parse_track(args.track)
     cfg = ppo_settings(args)
@@ -152,18 +152,23 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     progress = _Progress(rec, cfg["num_timesteps"], enabled=not args.no_progress)
     t0 = time.time()
+    failure = None
     try:
         ppo.train(environment=env, **cfg, **rec.ppo_hooks(progress_fn=progress.on_progress))
     finally:
         progress.close()
-        rec.close()
+        try:
+            rec.close()
+        except RecordingFailedError as e:
+            failure = e  # reported below; an exception from training itself goes on past this
+    if failure is not None:
+        # Training finished, but the store does not hold the run: never end as if it did.
+        print(f"braxscope: error: training finished in {time.time() - t0:.0f} s, but {failure}", file=sys.stderr)
+        return 1
     s = rec.stats
     snap = f", snapshots {s.snapshots} ({sum(s.snapshot_seconds):.1f} s)" if s.snapshots else ""
     print(f"braxscope: done in {time.time() - t0:.0f} s: {s.rows_recorded:,} env-rows recorded, "
           f"{s.rows_dropped:,} dropped{snap}; final eval reward {progress.reward:.1f}", file=sys.stderr)
-    if s.error:
-        print(f"braxscope: recording stopped early: {s.error}", file=sys.stderr)
-        return 1
     return 0
 
 

@@ -39,6 +39,10 @@ class RecorderStateError(BraxscopeError):
     """The recorder was used out of order (closed, or reused for a second run)."""
 
 
+class RecordingFailedError(BraxscopeError):
+    """Recording stopped before the end (storage failed, or the writer thread died); training went on."""
+
+
 def _env_name(env) -> str:
     from brax import envs as brax_envs
 
@@ -55,6 +59,15 @@ def _mj_model(env):
     if model is None:
         model = inner.sys.mj_model
     return model
+
+
+def _close_at_exit(ref) -> None:
+    rec = ref()
+    if rec is not None:
+        try:
+            rec.close()
+        except RecordingFailedError as e:  # already logged when it happened; say it once more, no traceback
+            log.error("braxscope: %s", e)
 
 
 class Recorder:
@@ -134,7 +147,7 @@ class Recorder:
         self.ppo_args: dict | None = None
         self._episode_length = 1000
         ref = weakref.ref(self)
-        atexit.register(lambda: ref() is not None and ref().close())
+        atexit.register(_close_at_exit, ref)
 
     # ------------------------------------------------------------ public API
 
@@ -201,7 +214,10 @@ class Recorder:
         return None if self._writer is None else self._writer.writer_id
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued, commit, release the store. Safe to call twice."""
+        """Write what is queued, commit, release the store. Safe to call twice.
+
+        Raises :class:`RecordingFailedError` (once) when recording stopped early: the store then
+        holds the rows committed before the failure, and its writer group is marked failed."""
         if self._closed:
             return
         self._closed = True
@@ -216,6 +232,10 @@ class Recorder:
                     video.close(timeout_s=timeout)
                 except Exception as e:  # noqa: BLE001
                     log.warning("braxscope: video log close failed: %s", e)
+        if self._shared.failed:
+            s = self._shared.stats
+            raise RecordingFailedError(f"recording stopped early ({s.error}); {s.rows_recorded:,} env-rows were "
+                                       f"committed to {self.path} before it (the store is valid up to there)")
 
     def __enter__(self) -> "Recorder":
         return self
@@ -330,4 +350,4 @@ class Recorder:
         self._shared.put(MetricsItem(env_step=step, values=values, wall_time=time.time()))
 
 
-__all__ = ["Recorder", "RecorderStateError", "HookCompositionError"]
+__all__ = ["Recorder", "RecorderStateError", "RecordingFailedError", "HookCompositionError"]

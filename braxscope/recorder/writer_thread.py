@@ -2,9 +2,12 @@
 
 It joins the devices' blocks of one flush into time rows, appends them, commits at least once per
 second (a heartbeat while idle or paused), polls the store's control.json for pause/resume/track
-requests from the viewer, and hands committed snapshots to the video log. A storage error stops
-recording (one logged error; the callbacks then return "off" so the device stops sending) and
-never reaches training.
+requests from the viewer, and hands committed snapshots to the video log.
+
+Any failure here (storage, or a bug) stops recording and never reaches training: one logged error,
+the callbacks then return "off" so the device stops sending, the writer group is marked ``failed``
+(so a viewer shows it), and ``Recorder.close()`` raises. A malformed control.json is not a failure:
+it is ignored with one warning.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import StoreWriter
-from ..schema.control import control_mtime, read_control
+from ..schema import StoreWriter, WriterFencedError
+from ..schema.control import ControlFileError, control_mtime, read_control
 from .sink import Shared, TrainBlock
 
 log = logging.getLogger("braxscope")
@@ -101,6 +104,12 @@ class WriterThread(threading.Thread):
         self.join(timeout)
 
     def run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as e:  # noqa: BLE001 - whatever kills this thread must be reported, not lost
+            self._fail(e)
+
+    def _loop(self) -> None:
         last_commit = last_poll = time.monotonic()
         while True:
             try:
@@ -116,38 +125,40 @@ class WriterThread(threading.Thread):
             now = time.monotonic()
             if now - last_poll >= self.control_poll_s:
                 last_poll = now
-                self._poll_control()
+                self._guarded(self._poll_control)
             self._sync_state()
             if (self._dirty and now - last_commit >= self.commit_every_s) or now - last_commit >= self.heartbeat_s:
-                if self._guarded(self._commit):
-                    last_commit = now
-                else:
-                    last_commit = now  # failed: do not retry every iteration
-        if not self._guarded(self._finish):
-            self._release_lock()
-
-    def _release_lock(self) -> None:
-        # Storage failed: say no writer is attached any more (best effort; the store may be gone).
-        try:
-            (self.writer.path / "writers" / self.writer.writer_id / "writer.lock").unlink()
-        except OSError:
-            pass
+                self._guarded(self._commit)
+                last_commit = now  # also after a failure: it is not retried every iteration
+        self._guarded(self._finish)
 
     def _guarded(self, fn, *args) -> bool:
-        """Run a storage operation; the first error stops recording, with one logged line."""
+        """Run a storage operation; the first error stops recording (see :meth:`_fail`)."""
         if self.shared.failed:
             return False  # queued items are discarded; queued_rows was reset at the failure
         try:
             fn(*args)
             return True
         except Exception as e:  # noqa: BLE001 - any storage failure must stay out of training
-            with self.shared.lock:
-                self.shared.failed = True
-                self.shared.stats.error = f"{type(e).__name__}: {e}"
-                self.shared.queued_rows = 0
-            log.error("braxscope: recording stopped, storage failed (%s: %s); training continues; "
-                      "the store is valid up to its last commit", type(e).__name__, e)
+            self._fail(e)
             return False
+
+    def _fail(self, e: BaseException) -> None:
+        """Recording is over: say so once (log, stats), and mark the writer group failed."""
+        with self.shared.lock:
+            if self.shared.failed:
+                return
+            self.shared.failed = True
+            self.shared.stats.error = f"{type(e).__name__}: {e}"
+            self.shared.queued_rows = 0
+        log.error("braxscope: recording stopped (%s: %s); training continues; "
+                  "the store is valid up to its last commit", type(e).__name__, e)
+        if isinstance(e, WriterFencedError):
+            return  # the group is another writer's now: nothing of ours may be published there
+        try:
+            self.writer.fail(f"{type(e).__name__}: {e}")
+        except Exception as e2:  # noqa: BLE001 - the store may be gone; the heartbeat then goes stale
+            log.debug("braxscope: could not mark the writer group failed: %s", e2)
 
     # ------------------------------------------------------------ items
 
@@ -259,7 +270,12 @@ class WriterThread(threading.Thread):
         if m == self._control_mtime:
             return
         self._control_mtime = m
-        doc = read_control(path)
+        try:
+            doc = read_control(path, strict=True)
+        except ControlFileError as e:
+            # Once per version of the file (the poll re-reads it only when it changes).
+            log.warning("braxscope: ignoring %s; recording goes on as before", e)
+            return
         if doc["updated"] <= self._control_seen:
             return  # older than this recorder: a previous run's request
         self._control_seen = doc["updated"]

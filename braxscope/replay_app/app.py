@@ -732,7 +732,7 @@ class ReplayApp:
         else:
             dpg.set_value(self.live_text, "press L to follow the newest data")
         rec = s.recorder_status()
-        colour = {"recording": OK, "paused": WARN, "stopped": ERROR, "closed": DIM}.get(rec.state, DIM)
+        colour = {"recording": OK, "paused": WARN, "stopped": ERROR, "failed": ERROR, "closed": DIM}.get(rec.state, DIM)
         dpg.set_value(self.rec_text, rec.text)
         dpg.configure_item(self.rec_text, color=colour)
         live_writer = rec.state in ("recording", "paused")

@@ -118,7 +118,7 @@ class LiveTarget:
 class RecorderStatus:
     """What the app shows about the writer of the followed run."""
 
-    state: str  # "recording" | "paused" | "closed" | "stopped" | "none"
+    state: str  # "recording" | "paused" | "closed" | "failed" | "stopped" | "none"
     heartbeat_age_s: float
     requested_recording: bool
     text: str
@@ -555,6 +555,9 @@ class ReplaySession:
             age = max(0.0, self._wall() - w.heartbeat)
             if w.state == "closed":
                 return RecorderStatus("closed", age, requested, "run finished")
+            if w.state == "failed":
+                why = f": {w.error}" if w.error else ""
+                return RecorderStatus("failed", age, requested, f"recorder failed{why}"[:160])
             if age > self.heartbeat_timeout_s:
                 return RecorderStatus("stopped", age, requested,
                                       f"recorder stopped ({format_age(age)} since last heartbeat)")

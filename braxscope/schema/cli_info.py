@@ -63,6 +63,7 @@ def describe(reader: StoreReader) -> dict:
             "state": w.state, "epoch": w.epoch, "heartbeat": w.heartbeat,
             "heartbeat_age_s": round(w.heartbeat_age_s, 1),
             "rows": w.rows, "dropped_rows": w.dropped_rows, "last_env_step": w.last_env_step, "locked": w.locked,
+            "error": w.error,
         })
     problems = list(reader.problems)
     metrics: dict = {"rows": 0, "names": [], "last": {}}
@@ -116,6 +117,9 @@ def render(doc: dict, *, show_all: bool = False) -> str:
                       str(w["last_env_step"])])
     out += _table(["#", "writer", "proc", "state", "heartbeat", "train rows", "snapshot rows", "episodes", "metrics",
                    "dropped", "last step"], wrows)
+    for w in doc["writers"]:
+        if w.get("error"):
+            out.append(f"writer {w['ordinal']} failed: {w['error']}")
     m = doc["metrics"]
     out.append("")
     if m["rows"]:

@@ -96,12 +96,13 @@ class WriterStatus:
     process_index: int
     host: str
     epoch: int
-    state: str  # "recording" | "paused" | "closed"
+    state: str  # "recording" | "paused" | "closed" | "failed"
     heartbeat: float
     rows: dict
     dropped_rows: int
     last_env_step: int
     locked: bool  # a writer lock file exists (a writer is, or was until a crash, attached)
+    error: str = ""  # state "failed": what stopped the recorder (one line)
 
     @property
     def heartbeat_age_s(self) -> float:
@@ -465,7 +466,7 @@ class StoreReader:
                 host=str(w.static.get("host", "")), epoch=int(c.get("epoch", 0)), state=str(c.get("state", "unknown")),
                 heartbeat=float(c.get("heartbeat", 0.0)), rows=dict(c.get("rows", {})),
                 dropped_rows=int(c.get("dropped_rows", 0)), last_env_step=int(c.get("last_env_step", -1)),
-                locked=(w.dir / layout.LOCK_FILE).exists(),
+                locked=(w.dir / layout.LOCK_FILE).exists(), error=str(c.get("error", "")),
             ))
         return out
 

@@ -225,6 +225,7 @@ class StoreWriter:
         self._clean = [True] * self.train_slots
         self._gap_next = False
         self._closed = False
+        self._failure = ""
         self._streams = {
             s: _Stream(self.path, f"{layout.WRITERS_GROUP}/{writer_id}/{s}", layout.columns_of(s, self.sizes), slots,
                        self.sizes)
@@ -410,6 +411,25 @@ class StoreWriter:
             pass
         self._pool.shutdown(wait=True)
         self._closed = True
+
+    def fail(self, reason: str) -> None:
+        """Recording died (``reason``: one line): publish state ``failed`` with the committed rows
+        as they are (nothing buffered is written), then release the lock. A viewer shows the
+        writer as failed instead of recording; :meth:`resume` can continue the group later."""
+        if self._closed:
+            return
+        self._closed = True
+        self.state = "failed"
+        self._failure = str(reason)
+        try:
+            self._check_fence()  # a writer that was taken over publishes nothing
+            self._publish()
+        finally:
+            try:
+                (self._group_dir / layout.LOCK_FILE).unlink()
+            except OSError:
+                pass
+            self._pool.shutdown(wait=False)
 
     def __enter__(self) -> "StoreWriter":
         return self
@@ -690,6 +710,8 @@ class StoreWriter:
             "dropped_rows": self.stats.rows_dropped,
             "last_env_step": self._last_env_step,
         }
+        if self.state == "failed":
+            commit["error"] = self._failure
         group_json = self._group_dir / "zarr.json"
         doc = _atomic.read_json(group_json) if not hasattr(self, "_group_doc") else self._group_doc
         doc.setdefault("attributes", {})[layout.COMMIT_ATTR] = commit

@@ -49,9 +49,13 @@ def params_fn(step, make_policy, params):
 result = ppo.train(environment=env, num_timesteps=3 * 64 * 80 * 2, num_envs=64, batch_size=64, num_minibatches=8,
                    unroll_length=10, num_evals=4, episode_length=100, run_evals=False, num_updates_per_batch=1,
                    seed=1, **rec.ppo_hooks(policy_params_fn=params_fn))
-rec.close()
+try:
+    rec.close()
+    close_error = None
+except braxscope.BraxscopeError as e:  # RecordingFailedError: the sabotage stopped recording
+    close_error = f"{type(e).__name__}: {e}"
 out.write_text(json.dumps({
     "devices": jax.local_device_count(), "trained": result is not None, "calls": calls, "errors": errors,
     "stats_error": rec.stats.error, "writer_id": rec.writer_id, "callbacks": rec.stats.callbacks,
-    "rows_recorded": rec.stats.rows_recorded, **sabotaged,
+    "rows_recorded": rec.stats.rows_recorded, "close_error": close_error, **sabotaged,
 }))

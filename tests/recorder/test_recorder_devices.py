@@ -39,9 +39,11 @@ def test_storage_failure_stops_recording_not_training(two_device_run):
     store, s = two_device_run
     assert s["devices"] == 2 and s["trained"] and len(s["calls"]) == 4
     assert s["stats_error"] and len(s["errors"]) == 1  # one logged error
+    assert s["close_error"].startswith("RecordingFailedError: recording stopped early")
     report = verify(store)
     assert not report.damaged, [f.line() for f in report.findings] if hasattr(report, "findings") else report
     r = braxscope.open_store(store)
+    assert r.writers()[0].state == "failed"
     rows = r.writers()[0].rows["train"]
     assert rows > 0 and rows * 4 == s["rows_recorded"]  # exactly what was committed before the failure
     for ep in r.episodes():
