@@ -709,9 +709,8 @@ class StoreWriter:
             ],
             "dropped_rows": self.stats.rows_dropped,
             "last_env_step": self._last_env_step,
+            "error": self._failure,
         }
-        if self.state == "failed":
-            commit["error"] = self._failure
         group_json = self._group_dir / "zarr.json"
         doc = _atomic.read_json(group_json) if not hasattr(self, "_group_doc") else self._group_doc
         doc.setdefault("attributes", {})[layout.COMMIT_ATTR] = commit
