@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from . import layout
 from .errors import BraxscopeError
 from .reader import EpisodeInfo, StoreReader, open_store
 from .status import episode_status, format_age
@@ -31,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     reader = open_store(args.path)  # errors: one line and exit 2, in braxscope.cli.main
-    doc = describe(reader)
+    # The table shows the first and last _EDGE of a long catalog: only those become rows.
+    doc = describe(reader, edges=None if args.json or args.all else _EDGE)
     if args.json:
         print(json.dumps(doc, indent=1, allow_nan=False, default=str))
     else:
@@ -51,8 +53,9 @@ def _episode_row(ep: EpisodeInfo) -> dict:
     }
 
 
-def describe(reader: StoreReader) -> dict:
-    """Everything ``info`` shows, as JSON-safe data."""
+def describe(reader: StoreReader, *, edges: int | None = None) -> dict:
+    """Everything ``info`` shows, as JSON-safe data. With ``edges``, a catalog of more than
+    _MAX_ROWS episodes lists only its first and last ``edges`` (the counts cover them all)."""
     a = reader.info.attrs
     run = {k: a.get(k) for k in ("env_name", "backend", "dt", "nq", "nv", "nu", "schema_version", "run_id", "created",
                                   "joint_names", "actuator_names", "versions", "config")}
@@ -83,9 +86,14 @@ def describe(reader: StoreReader) -> dict:
         reader.model()
     except BraxscopeError as e:
         problems.append(f"model: {e}")
-    episodes = [_episode_row(ep) for ep in reader.episodes(in_progress=True)]
+    sel = reader.query(in_progress=True)
+    source, opened = sel.column("source"), sel.column("in_progress")
+    counts = {"total": len(sel), "train": int(((source == layout.SOURCE_TRAIN) & ~opened).sum()),
+              "snapshot": int((source == layout.SOURCE_SNAPSHOT).sum()), "in_progress": int(opened.sum())}
+    shown = sel if edges is None or len(sel) <= _MAX_ROWS else sel[:edges] + sel[len(sel) - edges:]
+    episodes = [_episode_row(ep) for ep in shown]
     return {"path": str(reader.path), "run": run, "writers": writers, "metrics": metrics, "episodes": episodes,
-            "problems": problems}
+            "episode_counts": counts, "problems": problems}
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -128,16 +136,16 @@ def render(doc: dict, *, show_all: bool = False) -> str:
         out.append(f"metrics  {m['rows']} rows up to env step {m['last_env_step']}; latest: {last}{more}")
     else:
         out.append("metrics  none yet")
-    eps = doc["episodes"]
-    n_train = sum(e["source"] == "train" and not e["in_progress"] for e in eps)
-    n_snap = sum(e["source"] == "snapshot" for e in eps)
-    n_open = sum(e["in_progress"] for e in eps)
-    out += ["", f"episodes {len(eps)}: {n_train} train, {n_snap} snapshot, {n_open} in progress"]
-    shown = eps if show_all or len(eps) <= _MAX_ROWS else eps[:_EDGE] + [None] + eps[-_EDGE:]
+    eps, n = doc["episodes"], doc["episode_counts"]
+    out += ["", f"episodes {n['total']}: {n['train']} train, {n['snapshot']} snapshot, {n['in_progress']} in progress"]
+    if len(eps) < n["total"]:  # describe() listed only the edges
+        shown = eps[: len(eps) // 2] + [None] + eps[len(eps) // 2:]
+    else:
+        shown = eps if show_all or len(eps) <= _MAX_ROWS else eps[:_EDGE] + [None] + eps[-_EDGE:]
     erows = []
     for e in shown:
         if e is None:
-            erows.append(["...", f"{len(eps) - 2 * _EDGE} more (--all)", "", "", "", "", "", "", ""])
+            erows.append(["...", f"{n['total'] - 2 * _EDGE} more (--all)", "", "", "", "", "", "", ""])
             continue
         ret = "nan" if e["return"] is None else f"{e['return']:.3f}"
         erows.append([e["id"], e["source"], str(e["env"]), str(e["device"]), str(e["iteration"]), str(e["env_step"]),

@@ -32,6 +32,7 @@ from .errors import (
     StoreNotFoundError,
 )
 from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
+from .catalog import Catalog, EpisodeInfo, Selection, _Block, episode_info, episode_infos
 from .episode_id import EpisodeId, EpisodeIdError
 from .frames import Frames
 from .model_blob import model_from_bytes, sha256
@@ -55,30 +56,6 @@ class RunInfo:
             return self.attrs[name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-@dataclass(frozen=True)
-class EpisodeInfo:
-    """One catalog row, or (``in_progress``) the still-open episode of a tracked slot."""
-
-    id: str  # "W:R": writer ordinal and catalog row; "W:open-S" for slot S's open episode (EpisodeId)
-    writer: str
-    source: str  # "train" | "snapshot"
-    slot: int
-    env_id: int
-    device: int
-    iteration: int
-    env_step: int  # global env step at the episode's first row
-    start: int  # first row in the writer's train or snapshots stream
-    length: int
-    ret: float
-    complete: bool  # from a reset to done (train) or the rollout's full length (snapshot)
-    wall_time: float
-    in_progress: bool = False
-
-    @property
-    def stream(self) -> str:
-        return layout.SNAPSHOTS if self.source == "snapshot" else layout.TRAIN
 
 
 @dataclass
@@ -144,8 +121,10 @@ class _Writer:
         self.metrics_cache: tuple | None = None  # ((rows, names), columns) of the last metrics read
         self.catalog_rows = 0  # catalog rows loaded (good ones and damaged placeholders)
         self.catalog_bad: list[tuple[int, int, str]] = []  # (lo, hi, reason) of catalog rows unreadable
-        self.episode_list: list[EpisodeInfo] = []  # EpisodeInfo of every good catalog row, built once
-        self.episode_index: dict[int, EpisodeInfo] = {}  # catalog row -> EpisodeInfo
+        self.placeholders = False  # some loaded catalog rows are damaged rows' placeholders (start -1)
+        # EpisodeInfo of the good catalog rows [0, episode_rows), built only when episodes() is asked.
+        self.episode_list: list[EpisodeInfo] = []
+        self.episode_rows = 0
 
     @property
     def dir(self) -> Path:
@@ -207,6 +186,7 @@ class StoreReader:
         self.problems: list[str] = []  # damage confined to some writers or episodes
         self._problem_errors: list[BraxscopeError] = []
         self._model: mujoco.MjModel | None = None
+        self._catalog: tuple | None = None  # (what it was built from, Catalog): rebuilt when that changes
         self.refresh()
         if not self._writers and self._problem_errors:
             raise self._problem_errors[0]  # nothing usable: the first problem is the store's
@@ -309,8 +289,7 @@ class StoreReader:
         for i, w in enumerate(order):
             if w.ordinal != i:
                 w.ordinal = i
-                w.episode_list = [ep for ep in (self._episode_info(w, r) for r in range(w.catalog_rows)) if ep]
-                w.episode_index = {EpisodeId.parse(ep.id).row: ep for ep in w.episode_list}
+                w.episode_list, w.episode_rows = [], 0  # their ids carry the old ordinal
 
     def _load_catalog(self, w: _Writer) -> None:
         n = w.rows(layout.CATALOG)
@@ -351,6 +330,10 @@ class StoreReader:
         # per refresh, not O(n).
         for k, v in block.items():
             buf = w.catalog_buf.get(k)
+            if buf is None and lo == 0:
+                # The first load (a whole catalog, on open) keeps the block it read: no copy.
+                w.catalog_buf[k] = w.catalog[k] = v
+                continue
             if buf is None or buf.shape[0] < hi:
                 grown = np.empty(max(hi, 2 * (0 if buf is None else buf.shape[0]), 1024), v.dtype)
                 if buf is not None:
@@ -359,40 +342,8 @@ class StoreReader:
             buf[lo:hi] = v
             w.catalog[k] = buf[:hi]
         w.catalog_rows = hi
-        # Built from Python lists in one pass, filling each frozen dataclass's __dict__ directly:
-        # its __init__ (object.__setattr__ per field) is most of the cost of opening a store with
-        # tens of thousands of episodes.
-        cols = {k: v.tolist() for k, v in block.items()}
-        names = layout.SOURCE_NAMES
-        new = object.__new__
-        row_text = EpisodeId.row_text
-        for r, start, length, source, slot, env_id, device, iteration, env_step, ret, complete, wall in zip(
-            range(lo, hi), cols["start"], cols["length"], cols["source"], cols["slot"], cols["env_id"], cols["device"],
-            cols["iteration"], cols["env_step"], cols["return"], cols["complete"], cols["wall_time"],
-        ):
-            if start < 0:
-                continue  # a damaged catalog chunk's placeholder
-            ep = new(EpisodeInfo)
-            ep.__dict__.update(
-                id=row_text(w.ordinal, r), writer=w.id, source=names.get(source, "unknown"), slot=slot,
-                env_id=env_id, device=device, iteration=iteration, env_step=env_step, start=start, length=length,
-                ret=ret, complete=bool(complete), wall_time=wall, in_progress=False,
-            )
-            w.episode_list.append(ep)
-            w.episode_index[r] = ep
-
-    def _episode_info(self, w: _Writer, r: int) -> EpisodeInfo | None:
-        cat = w.catalog
-        if cat["start"][r] < 0:
-            return None  # a damaged catalog chunk's placeholder
-        return EpisodeInfo(
-            id=EpisodeId.row_text(w.ordinal, r), writer=w.id,
-            source=layout.SOURCE_NAMES.get(int(cat["source"][r]), "unknown"),
-            slot=int(cat["slot"][r]), env_id=int(cat["env_id"][r]), device=int(cat["device"][r]),
-            iteration=int(cat["iteration"][r]), env_step=int(cat["env_step"][r]), start=int(cat["start"][r]),
-            length=int(cat["length"][r]), ret=float(cat["return"][r]), complete=bool(cat["complete"][r]),
-            wall_time=float(cat["wall_time"][r]),
-        )
+        if (block["start"] < 0).any():
+            w.placeholders = True
 
     # ----------------------------------------------------------------- reads
 
@@ -470,12 +421,43 @@ class StoreReader:
             ))
         return out
 
+    def catalog(self) -> Catalog:
+        """Every episode as numpy columns (a snapshot; :meth:`refresh` does not change it): query
+        it with :meth:`Catalog.query`. Cheap: the columns are the reader's own, shared."""
+        with self._refresh_lock:
+            writers = sorted(self._writers.values(), key=lambda w: w.ordinal)
+            key = tuple((w.id, w.ordinal, w.catalog_rows, json.dumps(w.commit.get("open_episodes"))) for w in writers)
+            if self._catalog is not None and self._catalog[0] == key:
+                return self._catalog[1]
+            blocks = []
+            for w in writers:
+                n = w.catalog_rows
+                cols = {k: v[:n] for k, v in w.catalog.items()}
+                blocks.append(_Block(w.ordinal, w.id, cols, n, False, cols["start"] >= 0 if w.placeholders else None))
+                opened = self._open_episodes(w)
+                if opened:
+                    ocols = {c.name: np.array([_open_value(ep, c.name) for ep in opened], c.dtype)
+                             for c in layout.CATALOG_COLUMNS}
+                    blocks.append(_Block(w.ordinal, w.id, ocols, len(opened), True, None))
+            cat = Catalog(blocks)
+            self._catalog = (key, cat)
+            return cat
+
+    def query(self, **conditions) -> Selection:
+        """``catalog().query(...)``: episodes by source, env, writer, iteration and return range,
+        sorted; a :class:`Selection` that builds an EpisodeInfo only for a row asked for."""
+        return self.catalog().query(**conditions)
+
     def episodes(self, *, in_progress: bool = False) -> list[EpisodeInfo]:
         """Every catalogued episode (all writers), oldest writer first, in commit order.
         With ``in_progress``, also each tracked slot's open episode (rows so far).
-        Cheap: the entries are built once, when their catalog rows are first loaded."""
+        Builds one object per episode the first time (about 2 s per million): on big stores
+        use :meth:`query`, which builds only the rows asked for."""
         out: list[EpisodeInfo] = []
         for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
+            if w.episode_rows < w.catalog_rows:
+                w.episode_list += episode_infos(w.ordinal, w.id, w.catalog, w.episode_rows, w.catalog_rows)
+                w.episode_rows = w.catalog_rows
             out += w.episode_list
             if in_progress:
                 out += self._open_episodes(w)
@@ -508,8 +490,8 @@ class StoreReader:
                 for ep in self._open_episodes(w):
                     if ep.slot == eid.slot:
                         return ep
-            elif eid.row in w.episode_index:
-                return w.episode_index[eid.row]
+            elif eid.row < w.catalog_rows and w.catalog["start"][eid.row] >= 0:
+                return episode_info(w.ordinal, w.id, w.catalog, eid.row)
         raise EpisodeNotFoundError(f"no episode {episode_id!r} in {self.path}: "
                                    f"run 'braxscope info {self.path}' to list them")
 
@@ -601,6 +583,13 @@ class StoreReader:
         from .control import read_control
 
         return read_control(self.path)
+
+
+def _open_value(ep: EpisodeInfo, column: str):
+    """An open episode's value in a catalog column (an open episode is a train episode, not complete)."""
+    if column == "source":
+        return layout.SOURCE_TRAIN
+    return getattr(ep, "ret" if column == "return" else column)
 
 
 def open_store(path: str | os.PathLike) -> StoreReader:

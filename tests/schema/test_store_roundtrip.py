@@ -156,7 +156,7 @@ def test_refresh_shows_new_commits_and_in_progress_episodes(tmp_path, model):
     w.append_train(**train_block(model, 30, 1000, 2, done_every=1000))
     w.commit()
     assert r.refresh() and len(r.episodes()) == 2  # both slots hit done at step 999 / 988
-    assert r.get_episode("0") is r.get_episode("0:0")
+    assert r.get_episode("0") == r.get_episode("0:0")  # a bare row number means writer 0
     with pytest.raises(EpisodeNotFoundError):
         r.get_episode("0:99")
     w.close()
