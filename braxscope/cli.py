@@ -20,8 +20,10 @@ SUBCOMMANDS = {
     "train": ("braxscope.recorder.cli_train", "train a brax env with PPO and record it"),
     "view": ("braxscope.replay_app.cli_view", "open the replay app on a store (live or history)"),
     "export": ("braxscope.replay_app.cli_export", "render episodes to MP4 or GIF"),
-    "export-hdf5": ("braxscope.schema.cli_hdf5", "write finished episodes to HDF5 (robomimic or minari layout)"),
+    "export-hdf5": ("braxscope.schema.cli_hdf5", "write finished episodes to an HDF5 file (robomimic layout)"),
     "import-hdf5": ("braxscope.schema.cli_hdf5", "read a robomimic or minari HDF5 file into a new store"),
+    "export-minari": ("braxscope.schema.cli_hdf5", "write finished episodes as a Minari dataset (braxscope[minari])"),
+    "import-minari": ("braxscope.schema.cli_hdf5", "read a Minari dataset into a new store (braxscope[minari])"),
 }
 
 

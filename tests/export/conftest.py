@@ -99,3 +99,27 @@ def write_store(path: Path, *, snapshots: int = 4, snapshot_len: int = 30, train
 @pytest.fixture(scope="session")
 def store(tmp_path_factory) -> Path:
     return write_store(tmp_path_factory.mktemp("stores") / "run.zarr")
+
+
+FRAME_COLUMNS = ("qpos", "qvel", "action", "reward", "done", "env_step", "iteration", "wall_time")
+
+
+def bits(a: np.ndarray) -> bytes:
+    return np.ascontiguousarray(a).tobytes()
+
+
+def assert_same_episodes(a, b, ids_a=None):
+    """Every episode of store ``a`` (or ids_a) is in ``b`` with identical frames and catalog fields."""
+    eps_a = [a.get_episode(i) for i in ids_a] if ids_a else a.episodes()
+    by_key = {(e.source, e.env_id, e.env_step): e for e in b.episodes()}
+    assert len(b.episodes()) == len(eps_a)
+    for ea in eps_a:
+        eb = by_key[(ea.source, ea.env_id, ea.env_step)]
+        for field in ("source", "env_id", "device", "iteration", "env_step", "length", "complete"):
+            assert getattr(ea, field) == getattr(eb, field), (ea.id, field)
+        assert bits(np.float64(ea.ret)) == bits(np.float64(eb.ret)), ea.id
+        assert np.isnan(ea.wall_time) == np.isnan(eb.wall_time)
+        fa, fb = a.frames(ea), b.frames(eb)
+        for c in FRAME_COLUMNS:
+            x, y = getattr(fa, c), getattr(fb, c)
+            assert x.dtype == y.dtype and x.shape == y.shape and bits(x) == bits(y), (ea.id, c)

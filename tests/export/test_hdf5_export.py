@@ -1,4 +1,5 @@
-"""HDF5 export and import: exact round trips, the documented layouts, foreign files, errors."""
+"""HDF5 export and import: exact round trips, the documented robomimic layout, foreign files (robomimic
+and Minari's episode_N layout), errors. Minari datasets: test_minari_export.py."""
 
 from __future__ import annotations
 
@@ -21,45 +22,16 @@ from braxscope.schema.hdf5 import (
     import_hdf5,
 )
 
-from .conftest import XML, make_model, motion
+from .conftest import XML, assert_same_episodes, bits, make_model, motion
 
-FRAME_COLUMNS = ("qpos", "qvel", "action", "reward", "done", "env_step", "iteration", "wall_time")
-
-
-def _bits(a: np.ndarray) -> bytes:
-    return np.ascontiguousarray(a).tobytes()
-
-
-def _catalog_key(e):
-    return (e.source, e.env_id, e.env_step, e.slot if e.source == "train" else 0)
-
-
-def _assert_same_episodes(a, b, ids_a=None):
-    """Every episode of store ``a`` (or ids_a) is in ``b`` with identical frames and catalog fields."""
-    eps_a = [a.get_episode(i) for i in ids_a] if ids_a else a.episodes()
-    by_key = {(e.source, e.env_id, e.env_step): e for e in b.episodes()}
-    assert len(b.episodes()) == len(eps_a)
-    for ea in eps_a:
-        eb = by_key[(ea.source, ea.env_id, ea.env_step)]
-        for field in ("source", "env_id", "device", "iteration", "env_step", "length", "complete"):
-            assert getattr(ea, field) == getattr(eb, field), (ea.id, field)
-        assert _bits(np.float64(ea.ret)) == _bits(np.float64(eb.ret)), ea.id
-        assert np.isnan(ea.wall_time) == np.isnan(eb.wall_time)
-        fa, fb = a.frames(ea), b.frames(eb)
-        for c in FRAME_COLUMNS:
-            x, y = getattr(fa, c), getattr(fb, c)
-            assert x.dtype == y.dtype and x.shape == y.shape and _bits(x) == _bits(y), (ea.id, c)
-
-
-@pytest.mark.parametrize("layout", ["robomimic", "minari"])
-def test_store_to_hdf5_to_store_is_bit_exact_for_every_episode(store, tmp_path, layout):
+def test_store_to_hdf5_to_store_is_bit_exact_for_every_episode(store, tmp_path):
     src = open_store(store)
     every = [e.id for e in src.episodes()]  # complete and cut, train and snapshot
     assert any(not e.complete for e in src.episodes()) and any(e.source == "snapshot" for e in src.episodes())
-    h5 = export_hdf5(store, tmp_path / "x.h5", episodes=every, layout=layout).path
+    h5 = export_hdf5(store, tmp_path / "x.h5", episodes=every).path
     back = import_hdf5(h5, tmp_path / "back.zarr").path
     dst = open_store(back)
-    _assert_same_episodes(src, dst, every)
+    assert_same_episodes(src, dst, every)
     assert dst.model_bytes() == src.model_bytes()
     for k in ("env_name", "backend", "dt", "nq", "nv", "nu", "joint_names", "actuator_names", "config"):
         assert dst.info.attrs[k] == src.info.attrs[k], k
@@ -70,30 +42,26 @@ def _datasets(path) -> dict[str, bytes]:
 
     def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            out[name] = (obj.dtype.str, obj.shape, _bits(obj[()]))
+            out[name] = (obj.dtype.str, obj.shape, bits(obj[()]))
 
     with h5py.File(path, "r") as f:
         f.visititems(visit)
     return out
 
 
-@pytest.mark.parametrize("layout", ["robomimic", "minari"])
-def test_export_import_export_gives_identical_datasets(store, tmp_path, layout):
-    first = export_hdf5(store, tmp_path / "a.h5", layout=layout).path  # default: complete episodes
+def test_export_import_export_gives_identical_datasets(store, tmp_path):
+    first = export_hdf5(store, tmp_path / "a.h5").path  # default: complete episodes
     back = import_hdf5(first, tmp_path / "back.zarr").path
-    second = export_hdf5(back, tmp_path / "b.h5", layout=layout).path
+    second = export_hdf5(back, tmp_path / "b.h5").path
     a, b = _datasets(first), _datasets(second)
     assert a.keys() == b.keys()
     for k in a:
         assert a[k] == b[k], k
     with h5py.File(first) as fa, h5py.File(second) as fb:
-        groups = (lambda f: f["data"]) if layout == "robomimic" else (lambda f: f)
-        for name in groups(fa):
-            if not isinstance(groups(fa)[name], h5py.Group):
-                continue
+        for name in fa["data"]:
             for key in ("braxscope_source", "braxscope_iteration", "braxscope_env_step", "braxscope_return",
                         "braxscope_complete", "braxscope_env_id"):
-                assert groups(fa)[name].attrs[key] == groups(fb)[name].attrs[key], (name, key)
+                assert fa["data"][name].attrs[key] == fb["data"][name].attrs[key], (name, key)
 
 
 def test_default_export_takes_complete_episodes_only(store, tmp_path):
@@ -109,7 +77,7 @@ def test_robomimic_file_has_the_documented_layout_in_plain_h5py(store, tmp_path)
     path = export_hdf5(store, tmp_path / "r.h5", episodes=ids, layout="robomimic").path
     m = src.model()
     with h5py.File(path, "r") as f:
-        assert set(f.keys()) == {"data", "model_mjb"}
+        assert set(f.keys()) == {"data", "mask", "model_mjb"}
         assert f.attrs["braxscope_layout"] == "robomimic" and f.attrs["braxscope_state_timing"] == "after_action"
         data = f["data"]
         assert list(data.keys()) == ["demo_0", "demo_1", "demo_2"]
@@ -119,6 +87,8 @@ def test_robomimic_file_has_the_documented_layout_in_plain_h5py(store, tmp_path)
         assert (env_args["nq"], env_args["nv"], env_args["nu"]) == (m.nq, m.nv, m.nu)
         assert env_args["actuator_names"] == ["hip_motor"] and env_args["model_mjb"] == "/model_mjb"
         assert f["model_mjb"].dtype == np.uint8 and f["model_mjb"][()].tobytes() == src.model_bytes()
+        # robomimic filter keys: the last of 2-9 demos validates, the others train.
+        assert list(f["mask/train"][()]) == [b"demo_0", b"demo_1"] and list(f["mask/valid"][()]) == [b"demo_2"]
         total = 0
         for i, eid in enumerate(ids):
             ep, fr = src.get_episode(eid), src.frames(eid)
@@ -128,6 +98,13 @@ def test_robomimic_file_has_the_documented_layout_in_plain_h5py(store, tmp_path)
             assert g["states"].shape == (ep.length, m.nq + m.nv) and g["states"].dtype == np.float32
             np.testing.assert_array_equal(g["states"][:, : m.nq], fr.qpos)
             np.testing.assert_array_equal(g["states"][:, m.nq :], fr.qvel)
+            # obs[t]: before actions[t] (row t-1; the model's initial state first); next_obs[t]: row t.
+            np.testing.assert_array_equal(g["next_obs/qpos"][()], fr.qpos)
+            np.testing.assert_array_equal(g["next_obs/qvel"][()], fr.qvel)
+            np.testing.assert_array_equal(g["obs/qpos"][1:], fr.qpos[:-1])
+            np.testing.assert_array_equal(g["obs/qvel"][1:], fr.qvel[:-1])
+            np.testing.assert_array_equal(g["obs/qpos"][0], m.qpos0.astype(np.float32))
+            np.testing.assert_array_equal(g["obs/qvel"][0], np.zeros(m.nv, np.float32))
             np.testing.assert_array_equal(g["actions"][()], fr.action)
             np.testing.assert_array_equal(g["rewards"][()], fr.reward)
             assert g["dones"].dtype == np.uint8
@@ -142,34 +119,11 @@ def test_robomimic_file_has_the_documented_layout_in_plain_h5py(store, tmp_path)
         assert data.attrs["total"] == total
 
 
-def test_minari_file_has_the_documented_layout_in_plain_h5py(store, tmp_path):
-    src = open_store(store)
-    ids = ["0:3", "0:0"]
-    path = export_hdf5(store, tmp_path / "m.h5", episodes=ids, layout="minari").path
-    m = src.model()
-    with h5py.File(path, "r") as f:
-        assert set(f.keys()) == {"episode_0", "episode_1", "model_mjb"}
-        assert f.attrs["total_episodes"] == 2 and f.attrs["data_format"] == "hdf5"
-        assert f.attrs["total_steps"] == sum(src.get_episode(i).length for i in ids)
-        obs_space, act_space = json.loads(f.attrs["observation_space"]), json.loads(f.attrs["action_space"])
-        assert obs_space["type"] == "Box" and obs_space["shape"] == [m.nq + m.nv]
-        assert act_space["shape"] == [1] and act_space["low"] == [-1.0] and act_space["high"] == [1.0]
-        for i, eid in enumerate(ids):
-            ep, fr = src.get_episode(eid), src.frames(eid)
-            g = f[f"episode_{i}"]
-            assert g.attrs["id"] == i and g.attrs["total_steps"] == ep.length
-            obs = g["observations"][()]
-            assert obs.shape == (ep.length + 1, m.nq + m.nv)
-            assert np.isnan(obs[0]).all()  # the reset observation is not recorded
-            np.testing.assert_array_equal(obs[1:, : m.nq], fr.qpos)
-            np.testing.assert_array_equal(g["actions"][()], fr.action)
-            np.testing.assert_array_equal(g["rewards"][()], fr.reward)
-            assert g["terminations"].dtype == bool and g["truncations"].dtype == bool
-            np.testing.assert_array_equal(g["terminations"][()], fr.done)
-        # The snapshot rollout stops at its length without done: truncated on its last step.
-        assert f["episode_0/truncations"][-1] and not f["episode_0/terminations"][-1]
-        # The train episode ends at done: terminated, not truncated.
-        assert f["episode_1/terminations"][-1] and not f["episode_1/truncations"][()].any()
+def test_robomimic_valid_split_takes_every_tenth_demo():
+    from braxscope.schema.hdf5.robomimic import split_valid
+
+    assert split_valid(1) == set() and split_valid(2) == {1} and split_valid(9) == {8}
+    assert split_valid(25) == {9, 19}
 
 
 def test_hand_written_robomimic_file_imports(tmp_path):
@@ -277,7 +231,7 @@ def test_cli_round_trip_and_errors(store, tmp_path):
         return subprocess.run([sys.executable, "-m", "braxscope.cli", *map(str, args)], capture_output=True, text=True,
                               timeout=120)
 
-    out = cli("export-hdf5", store, tmp_path / "c.h5", "--layout", "minari", "--episodes", "0:3", "5")
+    out = cli("export-hdf5", store, tmp_path / "c.h5", "--episodes", "0:3", "5")
     assert out.returncode == 0, out.stderr
     assert "wrote 2 episodes" in out.stdout
     back = cli("import-hdf5", tmp_path / "c.h5", tmp_path / "c.zarr")
@@ -288,6 +242,8 @@ def test_cli_round_trip_and_errors(store, tmp_path):
     assert bad.stderr.strip().count("\n") == 0 and "not an HDF5 file" in bad.stderr
     missing = cli("export-hdf5", store, tmp_path / "e.h5", "--episodes", "0:999")
     assert missing.returncode == 2 and "no episode" in missing.stderr
+    minari = cli("export-hdf5", store, tmp_path / "f.h5", "--layout", "minari")
+    assert minari.returncode == 2 and minari.stderr.strip().count("\n") == 0 and "export-minari" in minari.stderr
 
 
 def test_mjb_model_survives_without_xml(store, tmp_path):
