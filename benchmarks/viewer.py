@@ -213,8 +213,8 @@ def child_app(store: str, seconds: float, walk: int) -> dict:
     res = {}
 
     def shown_is(views, frames) -> bool:
-        st = app.shown_state
-        return st is not None and tuple(st[0]) == tuple(views) and tuple(st[1]) == tuple(frames)
+        sc = app.shown
+        return sc is not None and sc.views == tuple(views) and tuple(c.frame for c in sc.cells) == tuple(frames)
 
     def until(cond, timeout=30.0) -> float:
         t0 = time.perf_counter()
@@ -268,7 +268,7 @@ def child_app(store: str, seconds: float, walk: int) -> dict:
         for e in eps[::stride]:
             t0 = time.perf_counter()
             s.select(e.id)
-            app._poke.set()
+            app.poke()
             until(lambda: shown_is([e.id], (0,)) and s.data(e.id) is not None)
             switch.append(time.perf_counter() - t0)
             for _ in range(2):

@@ -83,12 +83,9 @@ def run(args: argparse.Namespace) -> int:
         session.set_speed(args.speed)
     if args.play and not session.live:
         session.play()
-    app = ReplayApp(session, worker, width=args.width, height=args.height, fps=args.fps, started=started)
     if args.ghost:
-        app.set_ghost(True)
-        import dearpygui.dearpygui as dpg
-
-        dpg.set_value(app.ghost_box, True)
+        session.set_ghost(True)
+    app = ReplayApp(session, worker, width=args.width, height=args.height, fps=args.fps, started=started)
     try:
         worker.wait_ready()
     except BraxscopeError:

@@ -12,19 +12,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..schema import StoreReader
 from ..schema.errors import BraxscopeError
-
-# The metric a user means by "is it learning": eval return, else the training-episode return.
-PREFERRED_METRICS = ("eval/episode_reward", "episode/sum_reward", "training/episode_reward")
+from .presentation import pick_metric
 
 _BG, _AXES, _GRID, _TEXT, _LINE, _DOT = ((24, 26, 31), (150, 155, 165), (52, 55, 62), (220, 222, 228), (80, 150, 250),
                                         (250, 140, 60))
-
-
-def pick_metric(names: list[str]) -> str | None:
-    for m in PREFERRED_METRICS:
-        if m in names:
-            return m
-    return next((n for n in names if n.endswith("reward")), names[0] if names else None)
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:

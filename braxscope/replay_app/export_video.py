@@ -1,8 +1,10 @@
 """Episodes to MP4 or GIF, offscreen, with the app's renderer and camera.
 
-One episode fills the frame; 2 to 4 play side by side in a grid (1x2, 1x3, 2x2) under one
-shared step, and an episode that ends early holds its last frame. ``width`` and ``height`` are
-the size of one tile, so a tile is pixel for pixel what :class:`Renderer` draws at that size.
+One episode fills the frame; 2 to 4 play side by side in the app's grid (1x2, then 2x2; three
+leave the fourth tile empty, as on screen) under one shared step, and an episode that ends early
+holds its last frame. ``width`` and ``height`` are the size of one tile, so a tile is pixel for
+pixel what :class:`Renderer` draws at that size. Overlays are the app's own lines
+(:func:`presentation.overlay_lines`), so a frame of the export reads as the screen does.
 
 Rendering and encoding run as a pipeline: a render thread (which alone owns the GL context)
 fills frames from a small pool of buffers, the calling thread draws overlays and hands them to
@@ -25,10 +27,11 @@ import numpy as np
 
 from ..schema import StoreReader, open_store
 from ..schema.errors import BraxscopeError
+from . import presentation as P
 from .renderer import TRACK, Renderer
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
-MAX_TILES = 4
+MAX_TILES = P.MAX_CELLS
 _QUEUE_FRAMES = 4  # frames in flight between the render thread and the encoder
 # GIF: a fresh palette per frame (palettegen/paletteuse with stats_mode=single) streams frame by
 # frame in bounded memory; one global palette would need every frame first.
@@ -51,30 +54,32 @@ class VideoExportError(BraxscopeError):
 
 @dataclass
 class _Track:
-    """What a tile needs of one episode. qpos [L,nq]; reward [L]; ret [L] cumulative return."""
+    """What a tile needs of one episode: its catalog row, its rows, its running return [L]."""
 
-    label: str
-    qpos: np.ndarray
-    reward: np.ndarray
+    info: object  # EpisodeInfo
+    frames: object  # Frames
     ret: np.ndarray
-    mocap_pos: np.ndarray | None = None  # [L,nmocap,3] when the model has mocap bodies
-    mocap_quat: np.ndarray | None = None
+
+    @property
+    def qpos(self) -> np.ndarray:
+        return self.frames.qpos
 
     def __len__(self) -> int:
-        return int(self.qpos.shape[0])
+        return len(self.frames)
 
     def render(self, r, t: int, out: np.ndarray) -> None:
-        """Frame ``t`` (the last one past the end) into ``out``."""
+        """Frame ``t`` (the last one past the end) into ``out``, mocap bodies included."""
         t = min(t, len(self) - 1)
-        r.render(self.qpos[t], out=out, mocap_pos=None if self.mocap_pos is None else self.mocap_pos[t],
-                 mocap_quat=None if self.mocap_quat is None else self.mocap_quat[t])
+        f = self.frames
+        r.render(f.qpos[t], out=out, mocap_pos=None if f.mocap_pos is None else f.mocap_pos[t],
+                 mocap_quat=None if f.mocap_quat is None else f.mocap_quat[t])
 
 
 def grid_shape(n: int) -> tuple[int, int]:
-    """(rows, cols) of the compare grid for ``n`` tiles: 1x1, 1x2, 1x3, 2x2."""
+    """(rows, cols) of the compare grid for ``n`` tiles: the screen's (presentation.grid_shape)."""
     if not 1 <= n <= MAX_TILES:
         raise VideoExportError(f"export takes 1 to {MAX_TILES} episodes, got {n}")
-    return (2, 2) if n == 4 else (1, n)
+    return P.grid_shape(n)
 
 
 def export_video(
@@ -85,7 +90,7 @@ def export_video(
     height: int = 480,
     fps: float | None = None,
     camera: str | int = TRACK,
-    overlay: bool = False,
+    overlay: "bool | P.Overlays | None" = False,
     progress: Callable[[int, int], None] | None = None,
     *,
     shadows: bool = False,
@@ -94,10 +99,11 @@ def export_video(
 ) -> Path:
     """Render ``episode_ids`` (1 to 4) to ``out`` (.mp4 or .gif) and return its path.
 
-    ``fps`` defaults to real time (1 / the env's ``dt``). ``progress(done, total)`` is called
-    after each encoded frame. ``max_frames`` keeps only the first frames (a preview of long
-    episodes); ``compact`` encodes a smaller, lossier MP4 (for notebooks). The file appears under
-    its name only when complete.
+    ``fps`` defaults to real time (1 / the env's ``dt``). ``overlay``: True draws the app's
+    default overlay lines, an :class:`presentation.Overlays` chooses them, False/None none.
+    ``progress(done, total)`` is called after each encoded frame. ``max_frames`` keeps only the
+    first frames (a preview of long episodes); ``compact`` encodes a smaller, lossier MP4 (for
+    notebooks). The file appears under its name only when complete.
     """
     out = Path(out)
     suffix = out.suffix.lower()
@@ -105,6 +111,7 @@ def export_video(
         raise VideoExportError(f"{out}: the output must end in .mp4 or .gif")
     ids = [str(i) for i in episode_ids]
     rows, cols = grid_shape(len(ids))
+    overlays = P.Overlays() if overlay is True else (overlay or None)
     if width < 16 or height < 16:
         raise VideoExportError(f"{width}x{height} is too small: use at least 16x16 per tile")
     W, H = cols * width, rows * height
@@ -125,7 +132,7 @@ def export_video(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     try:
-        _pipeline(model, tracks, tmp, suffix, width, height, rows, cols, float(fps), camera, shadows, overlay,
+        _pipeline(model, tracks, tmp, suffix, width, height, rows, cols, float(fps), camera, shadows, overlays,
                   total, progress, _MP4_COMPACT_PARAMS if compact else _MP4_PARAMS)
         os.replace(tmp, out)
     finally:
@@ -137,9 +144,7 @@ def export_video(
 def _load(reader: StoreReader, eid: str) -> _Track:
     ep = reader.get_episode(eid)
     fr = reader.frames(ep)
-    ret = np.cumsum(fr.reward.astype(np.float64))
-    return _Track(label=f"{ep.source} {ep.id}  |  iteration {ep.iteration}", qpos=fr.qpos, reward=fr.reward, ret=ret,
-                  mocap_pos=fr.mocap_pos, mocap_quat=fr.mocap_quat)
+    return _Track(ep, fr, P.running_return(fr.reward))
 
 
 def _writer(path: Path, suffix: str, W: int, H: int, fps: float, mp4_params: list[str]):
@@ -169,7 +174,9 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
     W, H = cols * width, rows * height
     free: queue.Queue = queue.Queue()
     for _ in range(_QUEUE_FRAMES + 1):
-        free.put(np.empty((H, W, 3), np.uint8))  # every tile is redrawn each frame
+        buf = np.empty((H, W, 3), np.uint8)
+        buf[...] = P.EMPTY_RGB  # a grid cell with no episode (3 of 4) stays this colour
+        free.put(buf)  # every other tile is redrawn each frame
     full: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
     stop = threading.Event()
 
@@ -197,7 +204,7 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
     thread.start()
     gen = None
     try:
-        draw = _Overlay(width, height) if overlay else None
+        draw = _Overlay(width, height, overlay) if overlay is not None else None
         while True:
             t, item = full.get()
             if item is _DONE:
@@ -207,7 +214,7 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
             if draw is not None:
                 for k, tr in enumerate(tracks):
                     y, x = divmod(k, cols)
-                    draw(item, x * width, y * height, tr, t, len(tracks) > 1)
+                    draw(item, x * width, y * height, tr, t, k, len(tracks) > 1)
             if gen is None:  # started on the first frame: a renderer that fails starts no ffmpeg
                 gen = _writer(path, suffix, W, H, fps, mp4_params)
             gen.send(item)  # returns once ffmpeg's pipe has the bytes: the buffer is free again
@@ -232,9 +239,10 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
 
 
 class _Overlay:
-    """Step, reward and return as text on a darkened strip at the top of a tile (PIL)."""
+    """The app's overlay lines (presentation.overlay_lines) on a darkened box at the top left of
+    a tile, drawn with PIL."""
 
-    def __init__(self, width: int, height: int):
+    def __init__(self, width: int, height: int, overlays: P.Overlays):
         from PIL import ImageFont
 
         self.size = max(10, min(28, height // 24))
@@ -242,22 +250,22 @@ class _Overlay:
             self.font = ImageFont.load_default(size=self.size)
         except TypeError:  # Pillow without FreeType sizes
             self.font = ImageFont.load_default()
-        self.width = width
+        self.width, self.overlays = width, overlays
 
-    def __call__(self, frame: np.ndarray, x0: int, y0: int, tr: _Track, t: int, label: bool) -> None:
+    def __call__(self, frame: np.ndarray, x0: int, y0: int, tr: _Track, t: int, index: int, compare: bool) -> None:
         from PIL import Image, ImageDraw
 
-        i = min(t, len(tr) - 1)
-        lines = [f"step {i + 1}/{len(tr)}   reward {float(tr.reward[i]):+.3f}   return {float(tr.ret[i]):+.2f}"]
-        if label:
-            lines.insert(0, tr.label + ("  (ended)" if t >= len(tr) else ""))
+        facts = P.cell_facts(tr.info, tr.info.id, min(t, len(tr) - 1), tr.frames, tr.ret)
+        lines = P.overlay_lines(facts, self.overlays, index, compare)
+        if not lines:
+            return
         pad = max(2, self.size // 3)
         h = min(frame.shape[0] - y0, len(lines) * (self.size + pad) + pad)
         strip = frame[y0:y0 + h, x0:x0 + self.width]
         img = Image.fromarray((strip // 2).astype(np.uint8))  # darken for legibility
         d = ImageDraw.Draw(img)
-        for j, text in enumerate(lines):
-            d.text((pad * 2, pad + j * (self.size + pad)), text, fill=(255, 255, 255), font=self.font)
+        for j, (text, colour) in enumerate(lines):
+            d.text((pad * 2, pad + j * (self.size + pad)), text, fill=tuple(colour[:3]), font=self.font)
         strip[...] = np.asarray(img)
 
 

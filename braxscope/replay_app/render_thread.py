@@ -3,23 +3,27 @@
 Rendering on the GUI thread crashes or blanks DearPyGui's window under Xvfb (two GL stacks on
 one thread; see FIELD-NOTES). So the GUI thread posts requests (the newest replaces any not yet
 started: a slow renderer drops frames, it never queues them) and uploads finished frames.
+
+A request may ask for a picture smaller than the worker's size (the window was made smaller):
+it is drawn in the top left of the frame, which keeps the worker's size, so the texture the
+GUI uploads it to never changes size.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import mujoco
 import numpy as np
 
+from . import presentation as P
 from .renderer import Renderer
 
-_LOADING_RGBA = np.array([0.13, 0.14, 0.16, 1.0], np.float32)  # a cell whose episode is not loaded yet
-# Tints of compared episodes in ghost mode, matching the app's compare colours (blue, orange, green, magenta).
-GHOST_RGB = [(86, 156, 255), (255, 160, 60), (110, 210, 120), (220, 100, 220)]
+# A cell whose episode is not loaded yet, or the empty cell of a 3-way compare.
+_LOADING_RGBA = np.array([c / 255 for c in P.EMPTY_RGB] + [1.0], np.float32)
 
 
 @dataclass
@@ -35,16 +39,13 @@ class RenderedFrame:
     tag: Any
     requested_at: float
     done_at: float
-    invalid: list[bool] = field(default_factory=list)  # per cell: qpos was NaN/inf
-
-
-def grid_shape(n: int) -> tuple[int, int]:
-    """(rows, cols) of the viewport grid for n episodes: 1x1, 1x2, 2x2."""
-    return (1, 1) if n <= 1 else (1, 2) if n == 2 else (2, 2)
+    size: tuple[int, int]  # (width, height) of the picture, in the top left of ``image``
 
 
 class RenderWorker:
-    """Owns a :class:`Renderer` on its own thread. Thread-safe methods: request, command, take."""
+    """Owns a :class:`Renderer` on its own thread. Thread-safe methods: request, command, take.
+
+    ``width`` x ``height`` is the largest picture it draws (the frame size)."""
 
     def __init__(self, model: mujoco.MjModel, width: int, height: int, *, camera: str | int = "track",
                  shadows: bool = False, start_timeout_s: float = 20.0, wait: bool = True):
@@ -58,9 +59,7 @@ class RenderWorker:
         self._stop = False
         self.error: BaseException | None = None
         self.renders = 0
-        # The model's own cameras are labelled apart: brax's ant names one of them "track".
-        self.camera_names = ["track", "free"] + [
-            f"model: {mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_CAMERA, i) or i}" for i in range(model.ncam)]
+        self.camera_names = P.camera_labels(model)
         self._settings = {"camera": camera, "shadows": shadows}
         self._ready = threading.Event()
         self.frame_ready = threading.Event()
@@ -78,25 +77,29 @@ class RenderWorker:
 
     # ------------------------------------------------------------ GUI side
 
-    def request(self, qposes: list[np.ndarray | None], tag: Any = None, ghost: bool = False) -> int:
+    def request(self, qposes: list[np.ndarray | None], tag: Any = None, ghost: bool = False,
+                size: tuple[int, int] | None = None) -> int:
         """Render these states (one per grid cell, or with ``ghost`` all in one scene, the first
-        solid) as soon as possible; replaces a pending request."""
+        solid) as soon as possible, at ``size`` (width, height; at most the worker's size);
+        replaces a pending request."""
+        w, h = size or (self.width, self.height)
+        size = (max(16, min(int(w), self.width)), max(16, min(int(h), self.height)))
         with self._cond:
             self._seq += 1
             q = [None if x is None else np.array(x, dtype=np.float64, copy=True) for x in qposes]
-            self._request = (self._seq, q, tag, time.perf_counter(), ghost)
+            self._request = (self._seq, q, tag, time.perf_counter(), ghost, size)
             self._cond.notify()
             return self._seq
 
     def command(self, name: str, *args) -> None:
         """A camera or flag change, applied on the render thread before the next frame:
-        orbit(daz, del), zoom(f), pan(dx, dy), reset(), camera(name), shadows(bool). Re-renders."""
+        orbit(daz, del), zoom(f), pan(dx, dy), reset(), camera(label), shadows(bool). Re-renders."""
         with self._cond:
             self._commands.append((name, args))
             if self._request is None and self._last_request is not None:
-                seq, q, tag, _, ghost = self._last_request
+                seq, q, tag, _, ghost, size = self._last_request
                 self._seq += 1
-                self._request = (self._seq, q, tag, time.perf_counter(), ghost)
+                self._request = (self._seq, q, tag, time.perf_counter(), ghost, size)
             self._cond.notify()
 
     def take(self) -> RenderedFrame | None:
@@ -105,11 +108,6 @@ class RenderWorker:
             f, self._done = self._done, None
             self.frame_ready.clear()
             return f
-
-    @property
-    def busy(self) -> bool:
-        with self._cond:
-            return self._request is not None
 
     def close(self) -> None:
         with self._cond:
@@ -122,9 +120,9 @@ class RenderWorker:
     def _run(self) -> None:
         renderers: dict[tuple[int, int], Renderer] = {}
         try:
-            renderers[(self.width, self.height)] = Renderer(self.model, self.width, self.height,
-                                                            camera=self._settings["camera"],
-                                                            shadows=self._settings["shadows"])
+            renderers[(self.width, self.height)] = Renderer(
+                self.model, self.width, self.height, camera=self._settings["camera"],
+                shadows=self._settings["shadows"])
         except BaseException as e:  # reported to the GUI thread by the constructor
             self.error = e
             self._ready.set()
@@ -144,13 +142,14 @@ class RenderWorker:
                 for name, args in commands:
                     for r in renderers.values():
                         self._apply(r, name, args)
-                seq, qposes, tag, t_req, ghost = req
+                seq, qposes, tag, t_req, ghost, size = req
                 try:
-                    frame = self._ghosts(main, qposes) if ghost else self._compose(renderers, main, qposes)
+                    frame = self._ghosts(renderers, main, qposes, size) if ghost else \
+                        self._compose(renderers, main, qposes, size)
                 except BaseException as e:  # never kill the thread on one bad frame
                     self.error = e
                     continue
-                done = RenderedFrame(frame[0], seq, tag, t_req, time.perf_counter(), frame[1])
+                done = RenderedFrame(frame, seq, tag, t_req, time.perf_counter(), size)
                 with self._cond:
                     self._done = done
                     self.renders += 1
@@ -169,57 +168,49 @@ class RenderWorker:
         elif name == "reset":
             r.set_camera(r.camera_name)
         elif name == "camera":
-            r.set_camera(self.camera_arg(args[0]))
+            r.set_camera(P.camera_arg(self.camera_names, args[0]))
             self._settings["camera"] = args[0]
         elif name == "shadows":
             r.set_flags(shadows=bool(args[0]), reflections=bool(args[0]))
             self._settings["shadows"] = bool(args[0])
 
-    def camera_arg(self, label: str) -> str | int:
-        """What :class:`Renderer` takes for a camera label: "track", "free" or a model camera index."""
-        if label in ("track", "free") or label not in self.camera_names:
-            return label if label in ("track", "free") else "track"
-        return self.camera_names.index(label) - 2
-
-    def _ghosts(self, main: Renderer, qposes: list) -> tuple[np.ndarray, list[bool]]:
-        out = np.empty((self.height, self.width, 4), np.float32)
-        out[..., 3] = 1.0
-        shown = [q for q in qposes if q is not None]
-        if not shown:
-            out[...] = _LOADING_RGBA
-            return out, [False] * len(qposes)
-        img = main.render_ghosts(shown, colours=[tuple(c / 255.0 for c in rgb) for rgb in GHOST_RGB])
-        np.multiply(img, np.float32(1 / 255), out=out[..., :3])
-        return out, [q is not None and not np.isfinite(q).all() for q in qposes]
-
-    def _compose(self, renderers: dict, main: Renderer, qposes: list) -> tuple[np.ndarray, list[bool]]:
-        rows, cols = grid_shape(len(qposes))
-        cw, ch = self.width // cols, self.height // rows
-        r = renderers.get((cw, ch))
+    def _renderer(self, renderers: dict, main: Renderer, size: tuple[int, int]) -> Renderer:
+        r = renderers.get(size)
         if r is None:
-            r = Renderer(self.model, cw, ch, camera=main.camera_name, shadows=main.shadows,
+            r = Renderer(self.model, *size, camera=main.camera_name, shadows=main.shadows,
                          reflections=main.reflections)
             _copy_camera(main, r)
-            renderers[(cw, ch)] = r
+            renderers[size] = r
+        return r
+
+    def _frame(self) -> np.ndarray:
         out = np.empty((self.height, self.width, 4), np.float32)
-        out[..., 3] = 1.0
-        if rows * ch < self.height or cols * cw < self.width:
-            out[...] = _LOADING_RGBA
-        invalid = []
+        out[...] = _LOADING_RGBA
+        return out
+
+    def _ghosts(self, renderers: dict, main: Renderer, qposes: list, size: tuple[int, int]) -> np.ndarray:
+        out = self._frame()
+        shown = [q for q in qposes if q is not None]
+        if not shown:
+            return out
+        w, h = size
+        img = self._renderer(renderers, main, size).render_ghosts(
+            shown, colours=[tuple(c / 255.0 for c in rgba[:3]) for rgba in P.COMPARE_COLOURS])
+        np.multiply(img, np.float32(1 / 255), out=out[:h, :w, :3])
+        return out
+
+    def _compose(self, renderers: dict, main: Renderer, qposes: list, size: tuple[int, int]) -> np.ndarray:
+        out = self._frame()
+        n = len(qposes)
+        _, _, cw, ch = P.cell_rect(0, max(1, n), *size)
+        r = self._renderer(renderers, main, (cw, ch))
         for i, q in enumerate(qposes):
-            y, x = (i // cols) * ch, (i % cols) * cw
-            cell = out[y:y + ch, x:x + cw]
+            x, y, _, _ = P.cell_rect(i, n, *size)
             if q is None:
-                cell[...] = _LOADING_RGBA
-                invalid.append(False)
-                continue
+                continue  # loading: the cell keeps the loading colour
             img = r.render(q)
-            invalid.append(not np.isfinite(q).all())
-            np.multiply(img, np.float32(1 / 255), out=cell[..., :3])
-        for i in range(len(qposes), rows * cols):
-            y, x = (i // cols) * ch, (i % cols) * cw
-            out[y:y + ch, x:x + cw] = _LOADING_RGBA
-        return out, invalid
+            np.multiply(img, np.float32(1 / 255), out=out[y:y + ch, x:x + cw, :3])
+        return out
 
 
 def _copy_camera(src: Renderer, dst: Renderer) -> None:
@@ -229,4 +220,4 @@ def _copy_camera(src: Renderer, dst: Renderer) -> None:
     b.lookat[:] = a.lookat
 
 
-__all__ = ["RenderWorker", "RenderedFrame", "grid_shape"]
+__all__ = ["RenderWorker", "RenderedFrame"]

@@ -2,11 +2,15 @@
 
 It holds the catalog (sorted, filtered), the selected episodes (one, or 2-4 in compare mode
 under one shared cursor), the cursor and the real-time clock, live follow, the recorder's
-heartbeat, and a bounded cache of loaded episodes. The view only draws it and forwards input.
+heartbeat, a bounded cache of loaded episodes, and every setting a user changes (ghost mode,
+overlays, camera, export). Every action a user can take is one public command here; once per
+GUI frame a view takes :meth:`ReplaySession.snapshot` (an immutable :class:`Snapshot`, with a
+revision per aspect) and draws it. So every behaviour is tested without a window, and the
+DearPyGui app and the notebook viewer are two views of the same thing.
 
-Threads: the GUI thread calls the in-memory methods (:meth:`tick`, :meth:`seek`, ...); one
-store thread calls :meth:`poll_store`, the only method that reads the store. Reads happen
-outside the lock, so a slow store makes frames late and never stalls the GUI.
+Threads: the GUI thread calls the commands, :meth:`tick` and :meth:`snapshot`; one store thread
+calls :meth:`poll_store`, the only method that reads the store (an export runs on its own
+thread). Reads happen outside the lock, so a slow store makes frames late and never stalls the GUI.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -26,15 +31,22 @@ from ..schema.errors import BraxscopeError
 from ..schema.frames import Frames
 from ..schema.reader import EpisodeInfo, Metrics, StoreReader, WriterStatus
 from ..schema.status import episode_status, format_age
+from . import presentation as P
+from .session_snapshot import Cell, Header, Plots, Row, Scene, Series, Snapshot, Table, Timeline
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-MAX_COMPARE = 4
+MAX_COMPARE = P.MAX_CELLS
 # A writer whose heartbeat is older than this (and not closed) is shown as "recorder stopped".
 HEARTBEAT_TIMEOUT_S = 15.0
 # Loaded episodes kept beyond the selected ones, by bytes: the cache never holds the whole run.
 CACHE_BYTES = 32 * 2**20
+# Rows of the browser in one snapshot: the visible window of the listing, never the whole catalog.
+TABLE_WINDOW = 30
 
-SORT_KEYS = ("id", "source", "env", "iteration", "env_step", "length", "return", "status")
+SORT_KEYS = tuple(name for name, _, _ in P.TABLE_COLUMNS)
+# Mouse drags on the viewport: degrees of orbit per pixel; pan in view heights per pixel height.
+ORBIT_DEG_PER_PX = 0.4
+WHEEL_ZOOM = 0.9  # zoom factor per wheel notch (in)
 
 
 def episode_key(ep: EpisodeInfo) -> tuple:
@@ -75,17 +87,16 @@ class CatalogFilter:
 
 
 @dataclass
-class EpisodeData:
-    """A loaded episode: its catalog row, its frames, and the running return [L]."""
+class LoadedEpisode:
+    """A cache entry: an episode's catalog row, its frames, and its running return [L]."""
 
     info: EpisodeInfo
     frames: Frames
     cum_return: np.ndarray
 
     @classmethod
-    def of(cls, info: EpisodeInfo, frames: Frames) -> "EpisodeData":
-        r = np.nan_to_num(frames.reward.astype(np.float64), nan=0.0)
-        return cls(info, frames, np.cumsum(r))
+    def of(cls, info: EpisodeInfo, frames: Frames) -> "LoadedEpisode":
+        return cls(info, frames, P.running_return(frames.reward))
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -108,11 +119,6 @@ class LiveTarget:
             return ep.source == "snapshot"
         return ep.source == "train" and ep.slot == self.slot and (self.writer is None or ep.writer == self.writer)
 
-    def label(self, ordinal: int | None = None) -> str:
-        if self.kind == "snapshot":
-            return "newest snapshot"
-        return f"env slot {self.slot}" + (f" (writer {ordinal})" if ordinal else "")
-
 
 @dataclass(frozen=True)
 class RecorderStatus:
@@ -133,21 +139,22 @@ class _Clock:
 
 
 class ReplaySession:
-    """The replay app's state. See the module docstring for the threading contract."""
+    """The replay app's state and behaviour. See the module docstring for the threading contract."""
 
     def __init__(self, reader: StoreReader, *, cache_bytes: int = CACHE_BYTES,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
-                 heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S):
+                 heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S, viewport: tuple[int, int] = (640, 480)):
         self.reader = reader
         self.path = reader.path
         self.dt = float(reader.info.dt) if float(reader.info.dt) > 0 else 0.05
         self.env_name = str(reader.info.env_name)
-        self.actuator_names = _actuator_labels(reader)
+        self._model = _model_or_none(reader)
+        self.actuator_names = _actuator_labels(reader, self._model)
+        self.camera_names = P.camera_labels(self._model) if self._model is not None else ["track", "free"]
         self._clock, self._wall = clock, wall
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.cache_bytes = cache_bytes
         self._lock = threading.RLock()
-        self.version = 0  # bumped on every change a view must redraw
         self.catalog_version = 0
         # catalog and store facts (written by poll_store)
         self.catalog: list[EpisodeInfo] = []
@@ -160,9 +167,12 @@ class ReplaySession:
         self.control = {"recording": True, "track": None, "updated": 0.0}
         self.filter = CatalogFilter()
         self.sort_key, self.sort_desc = "id", False
+        self._rows_cache: tuple | None = None  # (key, rows) of the last listing
+        self.table_first = 0
+        self.table_count = TABLE_WINDOW
         # selection, cursor, clock
         self.views: list[str] = []  # episode ids on screen: 1, or 2-4 in compare mode
-        self._cache: "OrderedDict[tuple, EpisodeData]" = OrderedDict()
+        self._cache: "OrderedDict[tuple, LoadedEpisode]" = OrderedDict()
         self.cursor = 0
         self.playing = False
         self.speed = 1.0
@@ -172,28 +182,50 @@ class ReplaySession:
         self.live = False
         self.live_target: LiveTarget | None = None
         self.message = ""  # last user-facing message (bad id, damaged episode...)
+        # what the viewport shows and how
+        self.ghost = False
+        self.overlays = P.Overlays()
+        self.camera = "track"
+        self.shadows = False
+        self._camera_moves: list[tuple] = []
+        self.viewport = (int(viewport[0]), int(viewport[1]))  # the render size of the viewport (pixels)
+        self.plot_points = 800  # points per plot series (a CPU-drawn window wants fewer)
+        # export
+        p = Path(self.path)
+        self.export_path = str(p.parent / f"{p.name.removesuffix('.zarr')}.mp4")
+        self.export_status = ""
+        self._export_thread: threading.Thread | None = None
+        # snapshot memo: aspect -> (key, revision, value)
+        self._memo: dict[str, tuple] = {}
         self.poll_store()
 
     # ================================================================ catalog
 
     def rows(self) -> list[EpisodeInfo]:
-        """The catalog as listed: filtered, then sorted by :attr:`sort_key`."""
+        """The catalog as listed: filtered, then sorted by :attr:`sort_key` (cached until the
+        catalog, the filter or the sort changes)."""
         with self._lock:
+            key = (self.catalog_version, len(self.damaged))
+            if self._rows_cache is not None and self._rows_cache[0] == key:
+                return self._rows_cache[1]
             eps = [e for e in self.catalog if self.filter.accepts(e)]
-            key = self.sort_key
-            if key == "id":
+            sk = self.sort_key
+            if sk == "id":
                 k = lambda e: _id_order(e.id)  # noqa: E731
-            elif key == "env":
+            elif sk == "env":
                 k = lambda e: (e.source, e.env_id)  # noqa: E731
-            elif key == "return":
+            elif sk == "return":
                 k = lambda e: (-math.inf if not math.isfinite(e.ret) else e.ret)  # noqa: E731
-            elif key == "status":
+            elif sk == "status":
                 k = lambda e: self.status_of(e)  # noqa: E731
             else:
-                k = lambda e: getattr(e, key)  # noqa: E731
-            return sorted(eps, key=k, reverse=self.sort_desc)
+                k = lambda e: getattr(e, sk)  # noqa: E731
+            rows = sorted(eps, key=k, reverse=self.sort_desc)
+            self._rows_cache = (key, rows)
+            return rows
 
     def set_sort(self, key: str, descending: bool = False) -> None:
+        """Sort the browser by a column (:data:`SORT_KEYS`)."""
         if key not in SORT_KEYS:
             raise ValueError(f"sort key must be one of {SORT_KEYS}")
         with self._lock:
@@ -201,12 +233,29 @@ class ReplaySession:
             self.catalog_version += 1
 
     def set_filter(self, **kw) -> None:
+        """Narrow the browser: ``source`` ("train", "snapshot", None or "all sources"),
+        ``iter_min``/``iter_max``, ``ret_min``/``ret_max`` (numbers, or a filter box's text: empty
+        or not a number means no bound), ``in_progress``."""
         with self._lock:
+            if "source" in kw and kw["source"] not in ("train", "snapshot"):
+                kw["source"] = None
+            for name, kind in (("iter_min", int), ("iter_max", int), ("ret_min", float), ("ret_max", float)):
+                if name in kw:
+                    kw[name] = P.parse_bound(kw[name], kind)
             self.filter = replace(self.filter, **kw)
+            self.table_first = 0
             self.catalog_version += 1
 
+    def scroll_table(self, first: int, count: int | None = None) -> None:
+        """Show rows ``first`` .. ``first + count`` of the listing in the browser (its visible window)."""
+        with self._lock:
+            if count is not None:
+                self.table_count = max(1, int(count))
+            n = len(self.rows())
+            self.table_first = max(0, min(int(first), max(0, n - self.table_count)))
+
     def status_of(self, ep: EpisodeInfo) -> str:
-        """The episode's status word (one of :data:`braxscope.schema.status.STATUSES`)."""
+        """The episode's status word (:data:`braxscope.schema.status.STATUSES`)."""
         return episode_status(ep, ep.id in self.damaged)
 
     def info(self, eid: str) -> EpisodeInfo | None:
@@ -220,31 +269,44 @@ class ReplaySession:
             eid = self._normalize(eid)
             if eid not in self._by_id:
                 self.message = f"no episode {eid!r} in this store"
-                self.version += 1
                 return False
             if user:
                 self.live = False
             self.views = [eid]
             self._seek_to(0)
             self.message = self.damaged.get(eid, "")
-            self.version += 1
             return True
 
+    def click_row(self, eid: str, add: bool = False) -> bool:
+        """A click on a browser row: show that episode; with ``add`` (shift- or ctrl-click) add it
+        to the compare set, or take it out if it is there already."""
+        with self._lock:
+            if add and self.views:
+                return self.toggle_compare(eid)
+            return self.select(eid)
+
+    def toggle_compare(self, eid: str) -> bool:
+        """Add an episode to the compare set, or remove it when it is in it already."""
+        with self._lock:
+            n = self._normalize(eid)
+            if n in self.views:
+                self.remove_compare(n)
+                return True
+            return self.add_compare(n)
+
     def set_compare(self, ids: list[str]) -> bool:
-        """Show 2-4 episodes side by side under one cursor, aligned by step."""
+        """Show 1-4 episodes side by side under one cursor, aligned by step."""
         with self._lock:
             ids = [self._normalize(i) for i in ids]
             bad = [i for i in ids if i not in self._by_id]
             if bad or not 1 <= len(ids) <= MAX_COMPARE:
                 self.message = (f"no episode {bad[0]!r} in this store" if bad
                                 else f"compare takes 2 to {MAX_COMPARE} episodes, got {len(ids)}")
-                self.version += 1
                 return False
             self.live = False
             self.views = list(dict.fromkeys(ids))
             self._seek_to(min(self.cursor, max(0, self.length - 1)))
             self.message = ""
-            self.version += 1
             return True
 
     def add_compare(self, eid: str) -> bool:
@@ -254,7 +316,6 @@ class ReplaySession:
                 return True
             if len(self.views) >= MAX_COMPARE:
                 self.message = f"compare holds at most {MAX_COMPARE} episodes"
-                self.version += 1
                 return False
             return self.set_compare(self.views + [eid])
 
@@ -274,6 +335,18 @@ class ReplaySession:
             picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
             return list(dict.fromkeys(e.id for e in picks))
 
+    def compare_snapshots(self) -> bool:
+        """The "Compare snapshots" button: the first, middle and latest snapshot side by side;
+        the only one when there is one; a message when there are none."""
+        with self._lock:
+            picks = self.snapshot_picks()
+            if len(picks) >= 2:
+                return self.set_compare(picks)
+            if picks:
+                return self.select(picks[0])
+            self.message = "no policy snapshots in this store"
+            return False
+
     @property
     def compare(self) -> bool:
         return len(self.views) > 1
@@ -282,9 +355,9 @@ class ReplaySession:
         try:
             return str(EpisodeId.parse(eid))
         except EpisodeIdError:
-            return str(eid)  # not an id at all: the caller says "no episode ..."
+            return str(eid)  # not an id: reported as "no episode ..." by the caller
 
-    def data(self, eid: str) -> EpisodeData | None:
+    def data(self, eid: str) -> LoadedEpisode | None:
         """The loaded episode, or None while it loads (or when it is damaged)."""
         with self._lock:
             ep = self._by_id.get(eid)
@@ -344,11 +417,10 @@ class ReplaySession:
             self._seek_to(top)
 
     def seek(self, frame: int) -> None:
-        """Move the cursor (scrubbing). Leaves live mode; playback continues from there."""
+        """Move the cursor (scrubbing, a click on a plot). Leaves live mode; playback continues from there."""
         with self._lock:
             self.live = False
             self._seek_to(frame)
-            self.version += 1
 
     def step(self, n: int = 1) -> None:
         """One frame back or forward; pauses."""
@@ -356,7 +428,6 @@ class ReplaySession:
             self.live = False
             self.playing = False
             self._seek_to(self.cursor + n)
-            self.version += 1
 
     def home(self) -> None:
         self.seek(0)
@@ -370,33 +441,26 @@ class ReplaySession:
                 self._seek_to(0)  # play at the end starts over
             self.playing = True
             self._c = _Clock(self.cursor, self._clock())
-            self.version += 1
 
     def pause(self) -> None:
         """Hold the frame. Leaves live mode: a paused view cannot follow the newest data."""
         with self._lock:
             self.playing = False
             self.live = False
-            self.version += 1
 
     def toggle_play(self) -> None:
         self.pause() if self.playing else self.play()
 
-    def set_speed(self, speed: float) -> None:
-        """Playback speed, 0.25x to 8x of real time (the model's dt per frame)."""
+    def set_speed(self, speed: float | str) -> None:
+        """Playback speed, 0.25x to 8x of real time (the model's dt per frame); "2x" is 2."""
         with self._lock:
+            speed = float(str(speed).rstrip("x")) if isinstance(speed, str) else float(speed)
             self.speed = float(min(max(speed, SPEEDS[0]), SPEEDS[-1]))
             self._c = _Clock(self._position(), self._clock())
-            self.version += 1
-
-    def faster(self, up: bool = True) -> None:
-        i = min(range(len(SPEEDS)), key=lambda j: abs(SPEEDS[j] - self.speed))
-        self.set_speed(SPEEDS[min(len(SPEEDS) - 1, i + 1)] if up else SPEEDS[max(0, i - 1)])
 
     def set_loop(self, on: bool) -> None:
         with self._lock:
             self.loop = bool(on)
-            self.version += 1
 
     def _position(self) -> float:
         if not self.playing:
@@ -429,10 +493,7 @@ class ReplaySession:
                 else:
                     self.cursor = int(pos)
             self._clamp_cursor()
-            changed = (self.cursor, tuple(self.views), self.playing) != before
-            if changed:
-                self.version += 1
-            return changed
+            return (self.cursor, tuple(self.views), self.playing) != before
 
     # =================================================================== live
 
@@ -445,7 +506,6 @@ class ReplaySession:
                 self.live = True
                 self.playing = True
                 self.message = "waiting for the first episode"
-                self.version += 1
                 return False
             self.live_target = target
             self.live = True
@@ -456,13 +516,16 @@ class ReplaySession:
                 self._seek_to(0)
             self._c = _Clock(self.cursor, self._clock())
             self.message = ""
-            self.version += 1
             return True
 
     def leave_live(self) -> None:
         with self._lock:
             self.live = False
-            self.version += 1
+
+    def toggle_live(self) -> None:
+        """The LIVE button and ``L``: follow the newest data, or stop following."""
+        with self._lock:
+            self.leave_live() if self.live else self.go_live()
 
     def live_targets(self) -> list[LiveTarget]:
         with self._lock:
@@ -472,6 +535,18 @@ class ReplaySession:
                 if e.source == "train" and (e.writer, e.slot) not in seen:
                     seen.append((e.writer, e.slot))
             return out + [LiveTarget("slot", w, s) for w, s in seen]
+
+    def target_label(self, t: LiveTarget) -> str:
+        return P.live_target_label(t.kind, t.slot, t.writer, self.writers)
+
+    def follow(self, label: str) -> bool:
+        """Follow the live target named ``label`` (as :meth:`target_label` names it)."""
+        with self._lock:
+            for t in self.live_targets():
+                if self.target_label(t) == label:
+                    return self.go_live(t)
+            self.message = f"nothing to follow as {label!r}"
+            return False
 
     def _default_target(self) -> LiveTarget | None:
         ts = self.live_targets()
@@ -569,8 +644,289 @@ class ReplaySession:
         doc = write_control(self.path, recording=bool(on))
         with self._lock:
             self.control = doc
-            self.version += 1
         return doc
+
+    def toggle_recording(self) -> bool:
+        """The "Pause recording" / "Resume recording" button. False, with a message, when the
+        control file cannot be written (a read-only store)."""
+        try:
+            self.set_recording(not self.control.get("recording", True))
+            return True
+        except OSError as e:
+            with self._lock:
+                self.message = f"cannot write the control file ({e.strerror}): is the store read-only?"
+            return False
+
+    # ========================================================== the viewport
+
+    def set_ghost(self, on: bool) -> None:
+        """Compare mode drawn in one scene: the first episode solid, the others translucent."""
+        with self._lock:
+            self.ghost = bool(on)
+
+    def set_overlay(self, name: str, on: bool) -> None:
+        """Turn one overlay line on or off (:meth:`presentation.Overlays.names`)."""
+        if name not in P.Overlays.names():
+            raise ValueError(f"overlay must be one of {P.Overlays.names()}")
+        with self._lock:
+            self.overlays = replace(self.overlays, **{name: bool(on)})
+
+    def set_camera(self, label: str) -> None:
+        """Switch camera (one of :attr:`camera_names`) and reset its view."""
+        with self._lock:
+            self.camera = label if label in self.camera_names else "track"
+            self._camera_moves.append(("camera", self.camera))
+
+    def reset_camera(self) -> None:
+        with self._lock:
+            self._camera_moves.append(("reset",))
+
+    def set_shadows(self, on: bool) -> None:
+        with self._lock:
+            self.shadows = bool(on)
+            self._camera_moves.append(("shadows", self.shadows))
+
+    def orbit(self, d_azimuth: float, d_elevation: float) -> None:
+        with self._lock:
+            self._camera_moves.append(("orbit", float(d_azimuth), float(d_elevation)))
+
+    def zoom(self, factor: float) -> None:
+        with self._lock:
+            self._camera_moves.append(("zoom", float(factor)))
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Move the look-at point in the view plane (units of the view distance)."""
+        with self._lock:
+            self._camera_moves.append(("pan", float(dx), float(dy)))
+
+    def drag(self, mode: str, dx_px: float, dy_px: float) -> None:
+        """A mouse drag of (dx, dy) pixels on the viewport: "orbit" (left button) or "pan" (right)."""
+        if mode == "orbit":
+            self.orbit(-ORBIT_DEG_PER_PX * dx_px, -ORBIT_DEG_PER_PX * dy_px)
+        elif mode == "pan":
+            h = max(1, self.viewport[1])
+            self.pan(-dx_px / h, dy_px / h)
+
+    def wheel(self, notches: float) -> None:
+        """The mouse wheel on the viewport: positive notches zoom in."""
+        self.zoom(WHEEL_ZOOM ** float(notches))
+
+    def take_camera_moves(self) -> list[tuple]:
+        """The camera changes since the last call, in order, for the view's renderer:
+        ("orbit", daz, del), ("zoom", f), ("pan", dx, dy), ("reset",), ("camera", label), ("shadows", on)."""
+        with self._lock:
+            out, self._camera_moves = self._camera_moves, []
+            return out
+
+    def set_viewport(self, width: int, height: int) -> None:
+        """The viewport's render size in pixels (the view reports it when the window reflows):
+        compare cells and the export's tiles follow it."""
+        with self._lock:
+            self.viewport = (max(16, int(width)), max(16, int(height)))
+
+    def cell_size(self) -> tuple[int, int]:
+        """One viewport cell in pixels for the episodes on screen."""
+        with self._lock:
+            _, _, cw, ch = P.cell_rect(0, max(1, len(self.views)), *self.viewport)
+            return cw, ch
+
+    # ================================================================= export
+
+    def set_export_path(self, path: str) -> None:
+        with self._lock:
+            self.export_path = str(path).strip() or self.export_path
+
+    @property
+    def exporting(self) -> bool:
+        t = self._export_thread
+        return t is not None and t.is_alive()
+
+    def export(self, path: str | None = None, *, wait: bool = False) -> bool:
+        """The "Export video" button: what is on screen (one episode or the compare set, in the
+        screen's grid, each tile the size of a viewport cell, with the screen's camera and
+        overlays) to MP4/GIF, in the background. :attr:`export_status` says how it goes."""
+        from .export_video import export_video
+
+        with self._lock:
+            if self.exporting:
+                return False
+            if path:
+                self.set_export_path(path)
+            views = [v for v in self.views if v not in self.damaged]
+            if not views:
+                self.export_status = "nothing to export"
+                return False
+            _, _, cw, ch = P.cell_rect(0, len(views), *self.viewport)
+            tw, th = cw // 2 * 2, ch // 2 * 2  # MP4 needs even sizes
+            out, overlays = self.export_path, (self.overlays if self.overlays.any() else None)
+            camera = P.camera_arg(self.camera_names, self.camera)
+            store, shadows = self.path, self.shadows
+            self.export_status = "exporting…"
+
+        def work():
+            try:
+                done = export_video(store, views, out, tw, th, camera=camera, overlay=overlays, shadows=shadows,
+                                    progress=lambda i, n: setattr(self, "export_status", f"exporting {i}/{n} frames"))
+                self.export_status = f"saved {done}"
+            except Exception as e:  # a message in the window, never a dead thread
+                self.export_status = f"export failed: {e}"
+
+        self._export_thread = threading.Thread(target=work, name="braxscope-export", daemon=True)
+        self._export_thread.start()
+        if wait:
+            self._export_thread.join()
+        return True
+
+    # ============================================================== snapshot
+
+    def snapshot(self) -> Snapshot:
+        """What a view draws this frame (immutable). Each aspect carries a revision that changes
+        only when its content does, so a view redraws only what changed."""
+        with self._lock:
+            return Snapshot(scene=self._aspect("scene", self._scene_key(), self._scene),
+                            timeline=self._aspect("timeline", self._timeline_key(), self._timeline),
+                            plots=self._aspect("plots", self._plots_key(), self._plots),
+                            table=self._aspect("table", self._table_key(), self._table),
+                            header=self._aspect("header", self._header_key(), self._header))
+
+    def _aspect(self, name: str, key, build):
+        old = self._memo.get(name)
+        if old is not None and old[0] == key:
+            return old[2]
+        rev = 1 if old is None else old[1] + 1
+        value = build(rev)
+        self._memo[name] = (key, rev, value)
+        return value
+
+    def _scene_key(self):
+        views = tuple(self.views)
+        frames = tuple(self.frame_of(i) for i in range(len(views)))
+        loaded = tuple(len(d) if (d := self.data(v)) is not None else -1 for v in views)
+        return (views, frames, loaded, tuple(v in self.damaged for v in views), self.ghost and len(views) > 1,
+                self.overlays)
+
+    def _scene(self, rev: int) -> Scene:
+        views = tuple(self.views)
+        n = len(views)
+        cells = []
+        for i, v in enumerate(views):
+            d = self.data(v)
+            k = self.frame_of(i)
+            facts = P.cell_facts(self._by_id.get(v), v, k, None if d is None else d.frames,
+                                 None if d is None else d.cum_return, damaged=v in self.damaged)
+            q = None if d is None or len(d) == 0 else d.frames.qpos[k]
+            cells.append(Cell(id=v, frame=k, length=facts.length, loading=facts.loading, damaged=facts.damaged,
+                              qpos=q, colour=P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)],
+                              lines=P.overlay_lines(facts, self.overlays, i, n > 1),
+                              start=self._by_id[v].start if v in self._by_id else -1))
+        ghost = self.ghost and n > 1
+        picture = (views, tuple(c.frame for c in cells), tuple(c.qpos is not None for c in cells), ghost)
+        return Scene(rev=rev, views=views, cells=tuple(cells), grid=P.grid_shape(n), ghost=ghost, picture=picture)
+
+    def _timeline_key(self):
+        return (self.cursor, self.length, self.playing, self.speed, self.loop)
+
+    def _timeline(self, rev: int) -> Timeline:
+        n = self.length
+        return Timeline(rev=rev, cursor=self.cursor, length=n, playing=self.playing, speed=self.speed,
+                        speed_label=P.speed_label(self.speed), loop=self.loop,
+                        text=P.time_text(self.cursor, n, self.dt), play_label="Pause" if self.playing else "Play")
+
+    def _plots_key(self):
+        return (tuple((v, len(d) if (d := self.data(v)) is not None else -1) for v in self.views),
+                len(self.metrics.env_step), tuple(self.metrics.names), self.plot_points)
+
+    def _plots(self, rev: int) -> Plots:
+        datas = [(v, self.data(v)) for v in self.views]
+        compare = len(datas) > 1
+        pts = self.plot_points
+        reward, ret, actions, marks = [], [], [], []
+        actions_of = None
+        for i, (v, d) in enumerate(datas):
+            if d is None or len(d) == 0:
+                continue
+            lab = f" {v} (it {d.info.iteration})" if compare else ""
+            colour = P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)]
+            reward.append(Series(f"reward{lab}", *P.decimate(d.frames.reward, pts),
+                                 colour[:3] + (150,) if compare else P.SERIES_COLOURS[0], 1.2 if compare else 1.4))
+            ret.append(Series(f"return{lab}", *P.decimate(d.cum_return, pts),
+                              colour if compare else P.SERIES_COLOURS[1], 2.2 if compare else 2.0))
+            if actions_of is None:
+                actions_of = v
+                for j in range(d.frames.action.shape[1]):
+                    name = self.actuator_names[j] if j < len(self.actuator_names) else f"a{j}"
+                    actions.append(Series(name, *P.decimate(d.frames.action[:, j], pts),
+                                          P.SERIES_COLOURS[j % len(P.SERIES_COLOURS)], 1.0))
+        m = self.metrics
+        name = P.pick_metric(m.names) if len(m.env_step) else None
+        curve = None
+        if name is not None:
+            x = m.env_step.astype(np.float64)
+            y = np.asarray(m.values[name], np.float64)
+            ok = np.isfinite(y)
+            curve = Series(name, x[ok], y[ok], P.SERIES_COLOURS[0], 1.8)
+            for i, (v, d) in enumerate(datas):
+                info = self._by_id.get(v)
+                if info is None:
+                    continue
+                colour = P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)] if compare else P.EPISODE_MARK
+                at = float(info.env_step)
+                # A point on the curve where the episode was recorded; it also keeps the marker
+                # inside the fitted axis range (the newest snapshot is often past the last metric).
+                y_at = float(np.interp(at, x[ok], y[ok])) if ok.any() else None
+                marks.append((at, y_at, f"it {info.iteration}", colour))
+        curve_title = (f"Training curve: {name}" if name else
+                       "Training curve (no metrics yet)" if not len(m.env_step) else "Training curve")
+        return Plots(rev=rev, reward=tuple(reward), ret=tuple(ret), actions=tuple(actions),
+                     actions_title="Actions" + (f" ({actions_of})" if compare and actions_of else ""),
+                     curve=curve, curve_title=curve_title, marks=tuple(marks))
+
+    def _table_key(self):
+        rows = self.rows()
+        first = max(0, min(self.table_first, max(0, len(rows) - self.table_count)))
+        return (self.catalog_version, len(self.damaged), first, self.table_count, tuple(self.views), len(rows),
+                self.sort_key, self.sort_desc)
+
+    def _table(self, rev: int) -> Table:
+        rows = self.rows()
+        first = max(0, min(self.table_first, max(0, len(rows) - self.table_count)))
+        shown = set(self.views)
+        out = []
+        for ep in rows[first:first + self.table_count]:
+            status = self.status_of(ep)
+            out.append(Row(id=ep.id, cells=P.row_cells(ep, status), status=status,
+                           colour=P.STATUS_COLOURS.get(status), marked=ep.id in shown))
+        return Table(rev=rev, rows=tuple(out), first=first, total=len(rows), catalog_total=len(self.catalog),
+                     sort_key=self.sort_key, sort_desc=self.sort_desc,
+                     count_text=f"{len(rows)} of {len(self.catalog)} episodes · shift-click adds to compare")
+
+    def _header_key(self):
+        return tuple(self._header_fields().items())
+
+    def _header_fields(self) -> dict:
+        rec = self.recorder_status()
+        if self.live:
+            lag = self.lag_s()
+            target = self.target_label(self.live_target) if self.live_target else ""
+            live_text = f"following {target}" + (f" · lag {lag:.1f} s" if lag is not None else "")
+        else:
+            live_text = "press L to follow the newest data"
+        probs = self.problems
+        targets = tuple(self.target_label(t) for t in self.live_targets())
+        return dict(
+            live=self.live, live_text=live_text, recorder_text=rec.text, recorder_state=rec.state,
+            recorder_colour=P.RECORDER_COLOURS.get(rec.state, P.DIM),
+            recording_button=(("Pause recording" if self.control.get("recording", True) else "Resume recording")
+                              if rec.state in ("recording", "paused") else None),
+            message=self.message, problems=("store problems: " + "; ".join(probs[:3])) if probs else "",
+            export_status=self.export_status, export_path=self.export_path, targets=targets,
+            target=(self.target_label(self.live_target) if self.live_target else (targets[0] if targets else "")),
+            ghost=self.ghost, overlays=self.overlays, camera=self.camera, camera_names=tuple(self.camera_names),
+            shadows=self.shadows, filter=self.filter,
+        )
+
+    def _header(self, rev: int) -> Header:
+        return Header(rev=rev, **self._header_fields())
 
     # ================================================================== store
 
@@ -583,7 +939,6 @@ class ReplaySession:
         except BraxscopeError as e:
             with self._lock:
                 self.message = str(e)
-                self.version += 1
             return True
         first = not self.catalog and not self.writers
         eps = r.episodes(in_progress=True)
@@ -622,8 +977,7 @@ class ReplaySession:
                 continue
             try:
                 if have is not None and len(have) > 0:
-                    more = r.frames(info, len(have), info.length)
-                    frames = have.frames.concat(more)
+                    frames = have.frames.concat(r.frames(info, len(have), info.length))
                 else:
                     frames = r.frames(info)
             except BraxscopeError as e:
@@ -631,15 +985,13 @@ class ReplaySession:
                     self._damaged_at[key] = self.damaged[eid] = f"episode {eid} is damaged: {e}"
                     if eid in self.views:
                         self.message = self.damaged[eid]
-                    self.version += 1
                     self.catalog_version += 1
                 changed = True
                 continue
             with self._lock:
-                self._cache[key] = EpisodeData.of(info, frames)
+                self._cache[key] = LoadedEpisode.of(info, frames)
                 self._cache.move_to_end(key)
                 self._evict()
-                self.version += 1
             changed = True
         return changed
 
@@ -672,7 +1024,6 @@ class ReplaySession:
             self.message = f"episode {gone[0]} is no longer in the store"
         self._clamp_cursor()
         self.catalog_version += 1
-        self.version += 1
 
     def _evict(self) -> None:
         pinned = {episode_key(self._by_id[v]) for v in self.views if v in self._by_id}
@@ -694,23 +1045,26 @@ class ReplaySession:
         return len(self._cache)
 
 
-def _actuator_labels(reader: StoreReader) -> list[str]:
+def _model_or_none(reader: StoreReader):
+    try:
+        return reader.model()
+    except BraxscopeError:
+        return None  # a damaged model blob: the browser and plots still work
+
+
+def _actuator_labels(reader: StoreReader, m) -> list[str]:
     """Actuator names; an unnamed actuator ("actuator3") is labelled by the joint it drives."""
     nu = reader.sizes["nu"]
     names = list(reader.info.attrs.get("actuator_names") or [])
     names += [f"actuator{i}" for i in range(len(names), nu)]
-    try:
+    if m is not None:
         import mujoco
 
-        m = reader.model()
         for i in range(nu):
             if names[i] == f"actuator{i}" and m.actuator_trntype[i] == mujoco.mjtTrn.mjTRN_JOINT:
                 names[i] = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, int(m.actuator_trnid[i, 0])) or names[i]
-    except BraxscopeError:
-        pass  # a damaged model blob: keep the stored names
     return names
 
 
-
-__all__ = ["ReplaySession", "CatalogFilter", "EpisodeData", "LiveTarget", "RecorderStatus", "SPEEDS", "MAX_COMPARE",
-           "episode_key"]
+__all__ = ["ReplaySession", "CatalogFilter", "LoadedEpisode", "LiveTarget", "RecorderStatus", "SPEEDS", "MAX_COMPARE",
+           "SORT_KEYS", "episode_key"]

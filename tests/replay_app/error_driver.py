@@ -14,13 +14,14 @@ import braxscope  # noqa: F401  (MUJOCO_GL before mujoco)
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from braxscope.replay_app.app import ERROR, ReplayApp
+from braxscope.replay_app.app import ReplayApp
+from braxscope.replay_app.presentation import ERROR
 from braxscope.replay_app.error_log import ErrorLog
 from braxscope.replay_app.render_thread import RenderWorker
 from braxscope.replay_app.session import ReplaySession
 from braxscope.schema.reader import open_store
 
-from .gui_driver import Recorder, pump, region, settle
+from .gui_driver import Shots, pump, region, settle
 
 
 def _near(img: np.ndarray, colour, tol: int = 40) -> int:
@@ -38,7 +39,7 @@ def main(store: str, out: str) -> None:
     s.select("0:0")
     s.poll_store()
     app = ReplayApp(s, RenderWorker(reader.model(), 480, 360), width=480, height=360, errors=ErrorLog(log))
-    rec = Recorder(app, out)
+    rec = Shots(app, out)
     R = {}
     try:
         R["settled"] = settle(app)
@@ -56,7 +57,7 @@ def main(store: str, out: str) -> None:
                        "text": dpg.get_value(app.error_text), "banner_h": int(banner.shape[0]),
                        "banner_error_px": _near(banner, ERROR), "count": app.errors.count}
         # The window still takes input while the fault repeats: a seek from the timeline's callback.
-        app._on_scrub(app.scrub, 50)
+        s.seek(50)  # what the scrubber's callback does
         R["during"]["cursor_after_scrub"] = s.cursor
 
         del s.tick  # the fault goes away: the app carries on by itself
@@ -66,7 +67,7 @@ def main(store: str, out: str) -> None:
         s.seek(70)
         R["after_settled"] = settle(app)
         b = rec.regions("after_b")["viewport"]
-        R["after"] = {"viewport_diff": float(np.abs(a - b).mean()), "shown_frame": app.shown_state[1][0]}
+        R["after"] = {"viewport_diff": float(np.abs(a - b).mean()), "shown_frame": app.shown.cells[0].frame}
         R["log"] = log.read_text() if log.exists() else ""
     finally:
         (out / "results.json").write_text(json.dumps(R, indent=1))

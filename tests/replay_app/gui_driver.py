@@ -1,12 +1,19 @@
 """Drives the real app (DearPyGui under Xvfb, real renderer, real store) through a scenario and
-records what the window showed: screenshots plus a JSON of measurements. Runs in its own process
-(``python -m tests.replay_app.gui_driver STORE OUTDIR``): DearPyGui's GL context must never share a
-thread with the MuJoCo renderers other tests create in the pytest process (FIELD-NOTES).
+records what the window showed: screenshots plus a JSON of measurements. Input goes through the X
+server (XTest: real pointer and key events, as xdotool sends them), never through the app's
+callbacks. Runs in its own process (``python -m tests.replay_app.gui_driver MODE STORE OUTDIR``):
+DearPyGui's GL context must never share a thread with the MuJoCo renderers other tests create in
+the pytest process (FIELD-NOTES).
+
+Modes: ``scenario`` (every control of the app, one after another) and ``screen`` (the window on
+the screen it opens on, then resized by the X server).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,28 +41,50 @@ def pump(app, seconds: float = 0.0, until=None, timeout: float = 20.0) -> bool:
 
 
 def settle(app) -> bool:
-    """Until the frame on screen is the one for the session's current state, all loaded."""
+    """Until the picture on screen is the one for the session's current state, all loaded."""
     s = app.s
 
     def done():
-        with s._lock:
-            want = (tuple(s.views), tuple(s.frame_of(i) for i in range(len(s.views))))
-        st = app.shown_state
-        return (st is not None and (tuple(st[0]), tuple(st[1])) == want and not s.loading
-                and all(q is not None for q in st[2]))
+        sc = app.shown
+        want = s.snapshot().scene
+        return sc is not None and sc.picture == want.picture and not s.loading and \
+            all(c.qpos is not None for c in sc.cells)
     ok = pump(app, until=done)
     pump(app, 0.05)
     return ok
 
 
-def region(img: np.ndarray, item) -> np.ndarray:
+def rect(item) -> tuple[float, float, float, float]:
     (x0, y0), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
+    return x0, y0, w, h
+
+
+def new_frame(app, act) -> None:
+    """Run ``act`` (a camera change: same scene, new picture), then until its frame is shown."""
+    n0 = app.worker.renders
+    act()
+    pump(app, until=lambda: app.worker.renders > n0, timeout=10)
+    pump(app, 0.4)  # the render thread may still be drawing the last of several moves
+
+
+def region(img: np.ndarray, item) -> np.ndarray:
+    x0, y0, w, h = rect(item)
     return img[int(y0):int(y0 + h), int(x0):int(x0 + w)]
 
 
-class Recorder:
+def store_hash(path: Path) -> str:
+    """Every file of the store, names and bytes."""
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(path)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+class Shots:
     def __init__(self, app, out: Path):
-        self.app, self.out, self.results = app, out, {}
+        self.app, self.out = app, out
 
     def shot(self, name: str) -> np.ndarray:
         path = self.app.screenshot(self.out / f"{name}.png")
@@ -69,11 +98,11 @@ class Recorder:
 def marked_rows(app) -> list[str]:
     """The episode ids whose rows the browser highlights (every cell of the row agrees)."""
     out = []
-    for eid, items in app._row_items.items():
+    for row, items in zip(app.browser._shown, app.browser.rows):
         values = {bool(dpg.get_value(i)) for i in items}
-        assert len(values) == 1, f"row {eid} is half highlighted"
+        assert len(values) == 1, f"row {row.id} is half highlighted"
         if values.pop():
-            out.append(eid)
+            out.append(row.id)
     return out
 
 
@@ -81,194 +110,217 @@ def colours(a: np.ndarray) -> int:
     return len({tuple(c) for c in a.reshape(-1, 3)[::7]})
 
 
+def mad(a, b) -> float:
+    return float(np.abs(a - b).mean())
+
+
 class XInput:
     """Real pointer and key events through the X server (the XTest extension, as xdotool does)."""
 
-    def __init__(self):
+    def __init__(self, app):
         from Xlib import X, XK, display
         from Xlib.ext import xtest
 
         self.X, self.XK, self.xtest = X, XK, xtest
         self.d = display.Display()
+        self.app = app
+
+    def _sync(self, seconds=0.06):
+        self.d.sync()
+        pump(self.app, seconds)
+
+    def at(self, item, fx: float = 0.5, fy: float = 0.5) -> tuple[float, float]:
+        """Screen position of the point at fractions (fx, fy) of an item's rectangle. Under Xvfb
+        there is no window manager: the window's client area is at the viewport position."""
+        x0, y0, w, h = rect(item)
+        vx, vy = dpg.get_viewport_pos()
+        return vx + x0 + fx * w, vy + y0 + fy * h
 
     def move(self, x: float, y: float) -> None:
         self.xtest.fake_input(self.d, self.X.MotionNotify, x=int(x), y=int(y))
-        self.d.sync()
+        self._sync(0.05)
 
     def button(self, press: bool, button: int = 1) -> None:
         self.xtest.fake_input(self.d, self.X.ButtonPress if press else self.X.ButtonRelease, button)
-        self.d.sync()
+        self._sync(0.08)
 
-    def key(self, name: str, press: bool) -> None:
+    def click(self, item, fx=0.5, fy=0.5, button: int = 1) -> None:
+        self.move(*self.at(item, fx, fy))
+        pump(self.app, 0.1)  # the app sees the pointer over the item before the button goes down
+        self.button(True, button)
+        self.button(False, button)
+        settle(self.app)
+
+    def drag(self, item, f0, f1, button: int = 1, steps: int = 8) -> None:
+        x0, y0 = self.at(item, *f0)
+        x1, y1 = self.at(item, *f1)
+        self.move(x0, y0)
+        pump(self.app, 0.1)
+        self.button(True, button)
+        for k in range(1, steps + 1):
+            self.move(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps)
+        self.button(False, button)
+        settle(self.app)
+
+    def wheel(self, item, notches: int) -> None:
+        self.move(*self.at(item))
+        b = 4 if notches > 0 else 5  # X buttons 4/5: wheel up (zoom in) / down
+        for _ in range(abs(notches)):
+            self.button(True, b)
+            self.button(False, b)
+        settle(self.app)
+
+    def key(self, name: str, shift: bool = False, wait: bool = True) -> None:
         code = self.d.keysym_to_keycode(self.XK.string_to_keysym(name))
-        self.xtest.fake_input(self.d, self.X.KeyPress if press else self.X.KeyRelease, code)
-        self.d.sync()
+        shift_code = self.d.keysym_to_keycode(self.XK.string_to_keysym("Shift_L"))
+        if shift:
+            self.xtest.fake_input(self.d, self.X.KeyPress, shift_code)
+        self.xtest.fake_input(self.d, self.X.KeyPress, code)
+        self._sync(0.1)
+        self.xtest.fake_input(self.d, self.X.KeyRelease, code)
+        if shift:
+            self.xtest.fake_input(self.d, self.X.KeyRelease, shift_code)
+        self._sync(0.05)
+        if wait:
+            settle(self.app)
+
+    def click_row(self, eid: str, shift: bool = False) -> None:
+        b = self.app.browser
+        i = next(k for k, r in enumerate(b._shown) if r.id == eid)
+        shift_code = self.d.keysym_to_keycode(self.XK.string_to_keysym("Shift_L"))
+        if shift:
+            self.xtest.fake_input(self.d, self.X.KeyPress, shift_code)
+            self._sync()
+        self.click(b.rows[i][0], 0.5, 0.5)
+        if shift:
+            self.xtest.fake_input(self.d, self.X.KeyRelease, shift_code)
+            self._sync()
 
 
-def screen_xy(item, fx: float, fy: float) -> tuple[float, float]:
-    """Screen position of the point at fractions (fx, fy) of an item's rectangle. Under Xvfb
-    there is no window manager: the window's client area is at the viewport position."""
-    (x0, y0), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
-    vx, vy = dpg.get_viewport_pos()
-    return vx + x0 + fx * w, vy + y0 + fy * h
-
-
-def real_input(app, rec) -> dict:
-    s, xi, out = app.s, XInput(), {}
-    s.pause()
-    s.seek(40)
-    settle(app)
-    before = rec.regions("click_before")
-
-    def click(item, fx, fy):
-        xi.move(*screen_xy(item, fx, fy))
-        pump(app, 0.15)  # the app sees the pointer over the plot before the button goes down
-        xi.button(True)
-        pump(app, 0.1)
-        xi.button(False)
-        settle(app)
-
-    n = len(s.data(s.views[0]))
-    click("p_reward", 0.2, 0.5)
-    out["click_left"] = {"cursor": s.cursor, "shown": app.shown_state[1][0], "len": n}
-    left = rec.regions("click_left")
-    click("p_reward", 0.8, 0.5)
-    out["click_right"] = {"cursor": s.cursor, "shown": app.shown_state[1][0]}
-    right = rec.regions("click_right")
-    out["click_viewport_diff"] = float(np.abs(left["viewport"] - right["viewport"]).mean())
-    out["click_plot_diff"] = float(np.abs(left["p_reward"] - right["p_reward"]).mean())  # the cursor line moved
-    out["click_before_diff"] = float(np.abs(before["viewport"] - left["viewport"]).mean())
-    # the keyboard: Right steps one frame, Home jumps to the start
-    xi.move(*screen_xy("viewport", 0.5, 0.5))
-    at = s.cursor
-    for key in ("Right",):
-        xi.key(key, True)
-        pump(app, 0.1)
-        xi.key(key, False)
-    settle(app)
-    out["key_right"] = {"from": at, "to": s.cursor}
-    xi.key("Home", True)
-    pump(app, 0.1)
-    xi.key("Home", False)
-    settle(app)
-    out["key_home"] = s.cursor
-    return out
-
-
-def main(store: str, out: str) -> None:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def open_app(store: str, out: Path, width: int = 480, height: int = 360):
     reader = open_store(store)
     s = ReplaySession(reader)
     s.select("0:0")
     s.poll_store()
-    worker = RenderWorker(reader.model(), 480, 360)
+    worker = RenderWorker(reader.model(), width, height)
     (out / "viewer.log").unlink(missing_ok=True)
-    app = ReplayApp(s, worker, width=480, height=360, errors=ErrorLog(out / "viewer.log"))
-    rec = Recorder(app, out)
-    R = rec.results
+    return ReplayApp(s, worker, width=width, height=height, errors=ErrorLog(out / "viewer.log"))
+
+
+def _errors(app, R: dict) -> None:
+    """Every error the app survived (shown in its banner): the tests fail on any of them."""
+    R["errors"] = {"count": app.errors.count, "banner": app.errors.banner, "log": str(app.errors.path)}
+
+
+def scenario(store: str, out: Path, R: dict) -> None:
+    app = open_app(store, out)
+    s, rec = app.s, Shots(app, out)
+    xi = XInput(app)
+    path = Path(store)
+    hashes = []
+
+    def unchanged(what: str) -> None:
+        hashes.append((what, store_hash(path)))
+
     try:
-        # open: a frame, plots and the browser are drawn
+        unchanged("open")
         R["settled_open"] = settle(app)
         g = rec.regions("app_single")
         R["open"] = {"viewport_std": float(g["viewport"].std()), "viewport_h": g["viewport"].shape[0],
                      **{f"{p}_colours": colours(g[p]) for p in ("p_reward", "p_action", "p_train")},
                      "first_frame_s": app.stats.first_frame_s,
-                     "table_rows": len(dpg.get_item_children("catalog", 1))}
+                     "table_rows": sum(1 for r in app.browser._shown if r is not None)}
 
-        # play: the clock moves the cursor and new frames are shown
-        s.home()
-        settle(app)
+        # play: the space key starts the clock; frames on screen follow it; space again pauses
+        xi.key("Home")
         shown0 = app.stats.frames_shown
-        s.set_speed(4)
-        s.play()
+        s.set_speed(2)
+        xi.key("space", wait=False)
+        R["space_plays"] = s.playing
         pump(app, until=lambda: app.stats.frames_shown - shown0 >= 4 and s.cursor > 20)
-        s.pause()
-        R["play"] = {"cursor": s.cursor, "frames_shown": app.stats.frames_shown - shown0,
-                     "shown_frame": app.shown_state[1][0]}
-
-        # scrub: moving the scrubber changes the viewport
-        s.seek(5)
+        xi.key("space", wait=False)
+        paused, frames = not s.playing, app.stats.frames_shown - shown0
         settle(app)
+        R["play"] = {"cursor": s.cursor, "frames_shown": frames, "paused": paused,
+                     "shown_frame": app.shown.cells[0].frame}
+        unchanged("play")
+
+        # scrub: drag the slider's grab from the start to 70% of its width
+        xi.key("Home")
         a = rec.regions("scrub_a")["viewport"]
-        app._on_scrub(app.scrub, 70)
-        R["scrub_cursor"] = s.cursor
-        settle(app)
-        b = rec.regions("scrub_b")["viewport"]
-        R["scrub_diff"] = float(np.abs(a - b).mean())
+        n = s.length
+        xi.drag("scrub", (0.01, 0.5), (0.7, 0.5))
+        R["scrub"] = {"cursor": s.cursor, "len": n, "shown": app.shown.cells[0].frame}
+        R["scrub_diff"] = mad(a, rec.regions("scrub_b")["viewport"])
+        unchanged("scrub")
 
-        # switch episodes from the browser: the session, viewport and plots change
+        # keys: Right, Left, End, Home, L, L (real key presses)
+        s.seek(10)
+        settle(app)
+        keys = {}
+        for name, label in (("Right", "right"), ("Left", "left"), ("End", "end"), ("Home", "home")):
+            xi.key(name)
+            keys[label] = s.cursor
+        xi.key("l")
+        keys["L_live"] = s.live
+        xi.key("l")
+        keys["L_again_live"] = s.live
+        R["keys"] = keys
+        unchanged("keys")
+
+        # browser: click a row selects it; shift-click adds to the compare set; shift-click again removes
         s.seek(30)
         settle(app)
         a = rec.regions("switch_a")
-        app._on_select(None, True, "0:7")
-        settle(app)
+        xi.click_row("0:7")
         b = rec.regions("switch_b")
-        R["switch"] = {"views": s.views, "cursor": s.cursor, "marked": marked_rows(app),
-                       "plot_diff": float(np.abs(a["p_reward"] - b["p_reward"]).mean()),
-                       "action_diff": float(np.abs(a["p_action"] - b["p_action"]).mean())}
+        R["switch"] = {"views": list(s.views), "cursor": s.cursor, "marked": marked_rows(app),
+                       "plot_diff": mad(a["p_reward"], b["p_reward"]), "action_diff": mad(a["p_action"], b["p_action"])}
+        xi.click_row("0:3", shift=True)
+        R["shift_click"] = {"views": list(s.views), "marked": sorted(marked_rows(app)),
+                            "cells": len(app.shown.cells)}
+        xi.click_row("0:3", shift=True)
+        R["shift_click_again"] = list(s.views)
+        unchanged("browser")
 
-        # overlays: the text box on the viewport goes away when they are all off
+        # overlays: the text box goes away when every overlay checkbox is clicked off
+        xi.click_row("0:0")
         s.seek(10)
         settle(app)
         on = rec.regions("overlays_on")["viewport"][:90, :200]
-        for name, box in app.ov_boxes.items():
-            app._on_overlay(box, False, name)
-        s.seek(11)
-        settle(app)
+        for name in ("step", "reward", "ret", "iteration"):
+            xi.click(f"overlay_{name}", 0.1, 0.5)
+        R["overlays_after_clicks"] = vars(s.overlays)
         off = rec.regions("overlays_off")["viewport"][:90, :200]
-        R["overlay_diff"] = float(np.abs(on - off).mean())
-        for name, box in app.ov_boxes.items():
-            app._on_overlay(box, True, name)
+        R["overlay_diff"] = mad(on, off)
+        for name in ("step", "reward", "ret", "iteration"):
+            xi.click(f"overlay_{name}", 0.1, 0.5)
 
-        # camera: orbit and zoom (what mouse drags and the wheel send), a model camera, reset
+        # camera: left-drag orbits, right-drag pans, the wheel zooms; Reset view goes back
         s.seek(40)
         settle(app)
         base = rec.regions("camera_base")["viewport"]
         cams = {}
-        for name, cmd in (("orbit", ("orbit", 60.0, -10.0)), ("zoom", ("zoom", 0.6)),
-                          ("model", ("camera", app.worker.camera_names[-1])), ("reset", ("camera", "track"))):
-            app.worker.command(*cmd)
-            n0 = app.stats.frames_shown
-            pump(app, until=lambda: app.stats.frames_shown > n0)
-            pump(app, 0.05)
-            cams[name] = float(np.abs(rec.regions(f"camera_{name}")["viewport"] - base)[60:].mean())
-        R["camera"] = {**cams, "names": app.worker.camera_names}
+        for name, act in (("orbit", lambda: xi.drag("viewport", (0.4, 0.5), (0.7, 0.45))),
+                          ("pan", lambda: xi.drag("viewport", (0.5, 0.5), (0.6, 0.6), button=3)),
+                          ("zoom", lambda: xi.wheel("viewport", 3))):
+            new_frame(app, act)
+            cams[name] = mad(rec.regions(f"camera_{name}")["viewport"][60:], base[60:])
+            new_frame(app, lambda: xi.click("reset_view"))
+            cams[f"{name}_reset"] = mad(rec.regions(f"camera_{name}_reset")["viewport"][60:], base[60:])
+        R["camera"] = {**cams, "names": list(s.camera_names)}
+        unchanged("camera")
 
-        # keyboard: space plays, right steps, home/end jump, L goes live (what the key handlers call)
-        s.seek(10)
-        keys = {}
-        app._key("right")
-        keys["right"] = s.cursor
-        app._key("end")
-        keys["end"] = s.cursor
-        app._key("home")
-        keys["home"] = s.cursor
-        app._key("space")
-        keys["space_playing"] = s.playing
-        app._key("space")
-        app._key("L")
-        keys["L_live"] = s.live
-        app._key("L")
-        keys["L_again_live"] = s.live
-        R["keys"] = keys
-        s.select("0:0")
-        s.seek(40)
-        settle(app)
-
-        # shadows toggle (same episode and frame, only the flag differs)
-        base = rec.regions("shadows_off")["viewport"]
-        app.worker.command("shadows", True)
-        n0 = app.stats.frames_shown
-        pump(app, until=lambda: app.stats.frames_shown > n0)
-        pump(app, 0.05)
-        R["shadows_diff"] = float(np.abs(rec.regions("shadows_on")["viewport"] - base)[60:].mean())
-        app.worker.command("shadows", False)
+        # shadows checkbox (same episode and frame, only the flag differs)
+        new_frame(app, lambda: xi.click("shadows", 0.1, 0.5))
+        R["shadows_on"] = s.shadows
+        R["shadows_diff"] = mad(rec.regions("shadows_on")["viewport"][60:], base[60:])
+        new_frame(app, lambda: xi.click("shadows", 0.1, 0.5))
 
         # a snapshot with NaN qpos: the renderer's invalid frame
         nan_ep = max((e for e in s.catalog if e.source == "snapshot"), key=lambda e: e.iteration)
-        s.select(nan_ep.id)
-        settle(app)
+        s.scroll_table(0)
+        xi.click_row(nan_ep.id)
         R["nan_marked"] = {"views": list(s.views), "marked": marked_rows(app)}
         s.seek(25)
         settle(app)
@@ -276,62 +328,144 @@ def main(store: str, out: str) -> None:
         corner = v[-40:, -40:].reshape(-1, 3)
         R["nan_invalid_fraction"] = float((np.abs(corner - np.array([90, 20, 20])).max(axis=1) <= 2).mean())
 
-        # compare: 2 and 4 viewports in a grid, differing when the episodes differ
+        # compare: 2 and 4 cells in a grid, differing when the episodes differ
         s.set_compare(["0:0", "0:6"])
         s.seek(60)
         settle(app)
         v = rec.regions("compare_2")["viewport"]
         h, w = v.shape[:2]
-        left, right = v[:, : w // 2], v[:, w // 2:]
-        R["compare2"] = {"std": [float(left.std()), float(right.std())], "diff": float(np.abs(left - right).mean())}
-        # ghost: the same two episodes in one scene (no grid), differing from the grid
-        app.set_ghost(True)
-        pump(app, until=lambda: app.shown_state is not None and app.shown_state[4])
-        pump(app, 0.05)
+        left, right = v[:, : w // 2], v[:, w // 2: 2 * (w // 2)]
+        R["compare2"] = {"std": [float(left.std()), float(right.std())], "diff": mad(left, right)}
+        # ghost: the same two in one scene, against the first episode rendered alone
+        xi.click_row("0:0")
+        s.seek(60)
+        settle(app)
+        alone = rec.regions("ghost_alone")["viewport"]
+        s.set_compare(["0:0", "0:6"])
+        s.seek(60)
+        settle(app)
+        xi.click("ghost", 0.1, 0.5)
         v_ghost = rec.regions("compare_ghost")["viewport"]
-        R["ghost"] = {"diff_from_grid": float(np.abs(v_ghost - v).mean()), "std": float(v_ghost.std()),
-                      "shown_ghost": bool(app.shown_state[4])}
-        app.set_ghost(False)
+        R["ghost"] = {"diff_from_alone": mad(v_ghost[60:], alone[60:]), "std": float(v_ghost.std()),
+                      "shown_ghost": bool(app.shown.ghost), "session_ghost": s.ghost}
+        xi.click("ghost", 0.1, 0.5)
         s.set_compare(["0:0", "0:3", "0:6", "0:7"])
         settle(app)
         g = rec.regions("compare_4")
         v = g["viewport"]
-        cells = [v[: h // 2, : w // 2], v[: h // 2, w // 2:], v[h // 2:, : w // 2], v[h // 2:, w // 2:]]
-        R["compare4"] = {"std": [float(c.std()) for c in cells], "diff": float(np.abs(cells[0] - cells[3]).mean()),
+        h, w = v.shape[:2]
+        h2, w2 = h // 2, w // 2
+        cells = [v[:h2, :w2], v[:h2, w2:2 * w2], v[h2:2 * h2, :w2], v[h2:2 * h2, w2:2 * w2]]
+        R["compare4"] = {"std": [float(c.std()) for c in cells], "diff": mad(cells[0], cells[3]),
                          "reward_colours": colours(g["p_reward"])}
 
         # "Compare snapshots": one click, first / middle / latest iteration
-        app._compare_snapshots()
-        settle(app)
+        xi.click("compare_snapshots")
         R["compare_snapshots"] = {"views": list(s.views), "iterations": [s.info(v).iteration for v in s.views],
-                                  "marked": marked_rows(app)}
+                                  "marked": sorted(marked_rows(app))}
         rec.regions("compare_snapshots")
+        unchanged("compare")
 
-        # Export button: the episode on screen to MP4, in the background, the window still drawing
-        s.select("0:2")
-        settle(app)
+        # Export video: the button renders what is on screen (the 3-way compare, in the screen's
+        # grid) in the background while the window keeps drawing
         video = out / "export.mp4"
-        dpg.set_value(app.export_path, str(video))
-        app._export()
+        s.set_export_path(str(video))
         gui_frames = app.stats.gui_frames
-        pump(app, until=lambda: not app._export_thread.is_alive(), timeout=120)
-        R["export"] = {"status": app.export_status, "exists": video.exists(),
-                       "gui_frames_during": app.stats.gui_frames - gui_frames}
+        xi.click("export")
+        pump(app, until=lambda: not s.exporting, timeout=180)
+        R["export"] = {"status": s.export_status, "exists": video.exists(),
+                       "gui_frames_during": app.stats.gui_frames - gui_frames, "grid": list(app.shown.grid),
+                       "cell": list(s.cell_size()), "views": list(s.views)}
+        video.rename(out / "export_compare.mp4")
+        hashes.append(("export", store_hash(path)))  # the video is written beside the store, never in it
 
-        # real input: the X server's own pointer and keyboard (XTest), not the app's handlers
-        R["real_input"] = real_input(app, rec)
-
-        # recording toggle: the only write, only on request
-        control = Path(store) / "control.json"
-        R["control_before"] = control.exists()
-        app._toggle_recording()
-        R["control_after"] = json.loads(control.read_text()) if control.exists() else None
+        # the plots: a click at 20% / 80% of the reward plot moves the cursor there
+        xi.click_row("0:0")
+        s.seek(40)
+        settle(app)
+        n = len(s.data(s.views[0]))
+        xi.click("p_reward", 0.2, 0.5)
+        left_img = rec.regions("click_left")
+        R["click_left"] = {"cursor": s.cursor, "shown": app.shown.cells[0].frame, "len": n}
+        xi.click("p_reward", 0.8, 0.5)
+        right_img = rec.regions("click_right")
+        R["click_right"] = {"cursor": s.cursor, "shown": app.shown.cells[0].frame}
+        R["click_viewport_diff"] = mad(left_img["viewport"], right_img["viewport"])
+        R["click_plot_diff"] = mad(left_img["p_reward"], right_img["p_reward"])
+        unchanged("plots")
+        R["store_unchanged"] = [what for what, hh in hashes if hh != hashes[0][1]]
+        R["store_checks"] = len(hashes)
     finally:
-        # Every error the app survived (shown in its banner): the tests fail on any of them.
-        R["errors"] = {"count": app.errors.count, "banner": app.errors.banner, "log": str(app.errors.path)}
-        (out / "results.json").write_text(json.dumps(R, indent=1))
+        _errors(app, R)
         app.close()
 
 
+def screen(store: str, out: Path, R: dict) -> None:
+    """The window on the screen it opens on, then made smaller and larger by the X server."""
+    from Xlib import display
+
+    app = open_app(store, out, 640, 480)
+    s, rec = app.s, Shots(app, out)
+    try:
+        settle(app)
+        d = display.Display()
+        root = d.screen().root
+        R["screen"] = [root.get_geometry().width, root.get_geometry().height]
+        R["window"] = [*dpg.get_viewport_pos(), dpg.get_viewport_client_width(), dpg.get_viewport_client_height()]
+
+        def measure(name):
+            img = rec.shot(name)
+            x0, y0, w, h = rect("viewport")
+            view = img[int(y0):int(y0 + h), int(x0):int(x0 + w)]
+            return {"viewport_rect": [x0, y0, w, h], "render": list(s.viewport), "shot": list(img.shape[:2]),
+                    "viewport_std": float(view.std()),
+                    # the bottom rows of the viewport: the picture reaches them (not cut, not blank)
+                    "bottom_std": float(view[-8:].std()), "right_std": float(view[:, -8:].std()),
+                    "plots_rect": list(rect("p_action")), "browser_rect": list(rect(app.browser.rows[0][-1])),
+                    "train_rect": list(rect("p_train"))}
+
+        R["open"] = measure("screen_open")
+        # Resize through the X server, as a window manager or the user would.
+        win = _app_window(d, root)
+        for name, (w, h) in (("small", (1000, 640)), ("large", (R["screen"][0], R["screen"][1]))):
+            win.configure(width=w, height=h)
+            d.sync()
+            pump(app, until=lambda: dpg.get_viewport_client_width() == w and dpg.get_viewport_client_height() == h,
+                 timeout=10)
+            settle(app)
+            R[name] = {"client": [dpg.get_viewport_client_width(), dpg.get_viewport_client_height()], **measure(name)}
+    finally:
+        _errors(app, R)
+        app.close()
+
+
+def _app_window(d, root):
+    """The app's top-level X window (the one whose name starts with "braxscope")."""
+    def walk(w):
+        for c in w.query_tree().children:
+            name = c.get_wm_name()
+            if name and str(name).startswith("braxscope"):
+                return c
+            found = walk(c)
+            if found is not None:
+                return found
+        return None
+    win = walk(root)
+    if win is None:
+        raise RuntimeError("the app's window is not on the X server")
+    return win
+
+
+def main(mode: str, store: str, out: str) -> None:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    R = {}
+    try:
+        (scenario if mode == "scenario" else screen)(store, out, R)
+    finally:
+        (out / "results.json").write_text(json.dumps(R, indent=1))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    main(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from braxscope.replay_app.app import decimate
+from braxscope.replay_app.presentation import decimate
 
 
 def test_decimate_bounds_points_keeps_peaks_and_step_order():
