@@ -238,6 +238,12 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
             gen.close()
 
 
+def tile_lines(tr: _Track, t: int, index: int, compare: bool, overlays: P.Overlays) -> tuple:
+    """The overlay lines of one tile at step ``t``: the app's own (presentation.overlay_lines)."""
+    facts = P.cell_facts(tr.info, tr.info.id, min(t, len(tr) - 1), tr.frames, tr.ret)
+    return P.overlay_lines(facts, overlays, index, compare)
+
+
 class _Overlay:
     """The app's overlay lines (presentation.overlay_lines) on a darkened box at the top left of
     a tile, drawn with PIL."""
@@ -255,8 +261,7 @@ class _Overlay:
     def __call__(self, frame: np.ndarray, x0: int, y0: int, tr: _Track, t: int, index: int, compare: bool) -> None:
         from PIL import Image, ImageDraw
 
-        facts = P.cell_facts(tr.info, tr.info.id, min(t, len(tr) - 1), tr.frames, tr.ret)
-        lines = P.overlay_lines(facts, self.overlays, index, compare)
+        lines = tile_lines(tr, t, index, compare, self.overlays)
         if not lines:
             return
         pad = max(2, self.size // 3)
