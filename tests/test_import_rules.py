@@ -115,6 +115,7 @@ path = sys.argv[1]
 bn.show(path, "0:2", width=64, height=48)
 bn.curve(path)
 bn.live(path, display=False, width=64, height=48).join(60).stop()
+bn.Viewer(path, width=64, height=48).close()
 """
 
 

@@ -11,12 +11,19 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 from ..replay_app.export_video import export_video
 from ..schema import StoreReader
 from ..schema.errors import BraxscopeError
+
+
+# The export starts ffmpeg with subprocess (fork, then exec at once). In a kernel that also trains
+# with JAX, JAX warns at every fork that forking a multithreaded process may deadlock; a fork that
+# only execs cannot, so that one warning is silenced for forks made by subprocess, and only those.
+warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning, module="subprocess")
 
 
 class NotebookError(BraxscopeError):
