@@ -4,7 +4,9 @@ PY := $(VENV)/bin/python
 # Debian packages for headless GL (EGL and OSMesa), a virtual display, and a browser for the notebook tests.
 DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick chromium
 
-.PHONY: setup system-deps lint test test-fast demo bench clean
+ROBOMIMIC_VENV ?= .venv-robomimic
+
+.PHONY: setup robomimic-venv system-deps lint test test-fast demo bench clean
 
 # Installs the Debian packages only when running as root with apt (a fresh CI
 # machine); elsewhere it says what is missing and goes on.
@@ -26,15 +28,30 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip check
 	touch $@
 
+# robomimic 0.3.0 for the interop tests (tests/export/test_robomimic_interop.py), in an environment of
+# its own, as a robomimic user has it (no braxscope). Its setup.py declares tensorboard, torchvision,
+# matplotlib and egl_probe, none of which loading a dataset imports: so PyTorch's CPU build and the
+# small deps it does import, then robomimic itself with --no-deps (pins in constraints.txt).
+robomimic-venv: $(ROBOMIMIC_VENV)/.installed
+
+$(ROBOMIMIC_VENV)/.installed: constraints.txt
+	python3 -m venv $(ROBOMIMIC_VENV)
+	$(ROBOMIMIC_VENV)/bin/pip install -q -c constraints.txt torch==2.13.0 numpy h5py psutil tqdm termcolor imageio
+	$(ROBOMIMIC_VENV)/bin/pip install -q -c constraints.txt --no-deps robomimic==0.3.0
+	touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check braxscope tests benchmarks examples
 
-test: system-deps setup lint
-	MUJOCO_GL=egl $(PY) -m pytest -q -ra
+# BRAXSCOPE_REQUIRE_INTEROP: the robomimic tests fail (not skip) if its environment is missing.
+INTEROP := BRAXSCOPE_REQUIRE_INTEROP=1 ROBOMIMIC_PYTHON=$(abspath $(ROBOMIMIC_VENV))/bin/python
+
+test: system-deps setup robomimic-venv lint
+	$(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra
 
 # Everything but the long end-to-end runs (for quick iteration).
-test-fast: system-deps setup lint
-	MUJOCO_GL=egl $(PY) -m pytest -q -ra -m "not slow"
+test-fast: system-deps setup robomimic-venv lint
+	$(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra -m "not slow"
 
 demo: system-deps setup
 	MUJOCO_GL=egl $(PY) examples/demo.py
@@ -47,4 +64,4 @@ bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/viewer.py
 
 clean:
-	rm -rf $(VENV) runs test-artifacts
+	rm -rf $(VENV) $(ROBOMIMIC_VENV) runs test-artifacts
