@@ -22,7 +22,7 @@ from braxscope.schema.hdf5 import (
     import_hdf5,
 )
 
-from .conftest import XML, assert_same_episodes, bits, make_model, motion
+from .conftest import XML, assert_same_episodes, bits, make_model, motion, write_mocap_store
 
 def test_store_to_hdf5_to_store_is_bit_exact_for_every_episode(store, tmp_path):
     src = open_store(store)
@@ -35,6 +35,18 @@ def test_store_to_hdf5_to_store_is_bit_exact_for_every_episode(store, tmp_path):
     assert dst.model_bytes() == src.model_bytes()
     for k in ("env_name", "backend", "dt", "nq", "nv", "nu", "joint_names", "actuator_names", "config"):
         assert dst.info.attrs[k] == src.info.attrs[k], k
+
+
+def test_mocap_columns_round_trip_through_robomimic(tmp_path):
+    store = write_mocap_store(tmp_path / "mocap.zarr")
+    src = open_store(store)
+    every = [e.id for e in src.episodes()]
+    h5 = export_hdf5(store, tmp_path / "m.h5", episodes=every).path
+    with h5py.File(h5) as f:
+        assert f["data/demo_0/braxscope/mocap_pos"].shape[1:] == (1, 3)
+    dst = open_store(import_hdf5(h5, tmp_path / "back.zarr").path)
+    assert all(dst.frames(e).mocap_pos is not None for e in dst.episodes())
+    assert_same_episodes(src, dst, every)
 
 
 def _datasets(path) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ from gymnasium.spaces import Box
 from braxscope.schema import open_store
 from braxscope.schema.hdf5 import MinariError, OutputExistsError, export_minari, import_hdf5, import_minari
 
-from .conftest import XML, assert_same_episodes
+from .conftest import XML, assert_same_episodes, write_mocap_store
 
 DATASET = "braxscope/leg-v0"
 
@@ -135,3 +135,33 @@ def test_cli_export_and_import_minari_and_their_errors(store, tmp_path):
                 cli("import-minari", tmp_path / "nowhere", tmp_path / "d.zarr"),
                 cli("import-hdf5", tmp_path / "root" / "braxscope" / "cli-v0", tmp_path / "e.zarr")):
         assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr, bad.stderr
+
+
+def test_mocap_columns_round_trip_through_minari(tmp_path):
+    store = write_mocap_store(tmp_path / "mocap.zarr")
+    src = open_store(store)
+    every = [e.id for e in src.episodes()]
+    export_minari(store, "braxscope/mocap-v0", episodes=every, datasets_path=tmp_path / "root")
+    ds = minari.MinariDataset(tmp_path / "root" / "braxscope" / "mocap-v0" / "data")
+    first = next(ds.iterate_episodes())
+    assert first.infos["mocap_pos"].shape == (first.actions.shape[0] + 1, 1, 3)
+    dst = open_store(import_minari(tmp_path / "root" / "braxscope" / "mocap-v0", tmp_path / "back.zarr").path)
+    assert_same_episodes(src, dst, every)
+
+
+def test_damaged_or_missing_minari_data_is_one_line_errors(exported, store, tmp_path, monkeypatch):
+    import shutil
+
+    from braxscope.schema.hdf5 import DamagedHdf5Error
+
+    root = exported[0]
+    copy = tmp_path / "copy"
+    shutil.copytree(root / DATASET, copy)
+    main = copy / "data" / "main_data.hdf5"
+    main.write_bytes(main.read_bytes()[: main.stat().st_size // 2])  # a copy that stopped part way
+    with pytest.raises((DamagedHdf5Error, MinariError)):
+        import_minari(copy, tmp_path / "x.zarr")
+    assert not (tmp_path / "x.zarr").exists()
+    monkeypatch.setitem(sys.modules, "minari", None)  # as if braxscope[minari] were not installed
+    with pytest.raises(MinariError, match=r"pip install 'braxscope\[minari\]'"):
+        export_minari(store, "braxscope/none-v0", datasets_path=tmp_path / "r")

@@ -31,6 +31,7 @@ STATE_TIMING = "after_action"
 META_PREFIX = "braxscope_"  # per-episode provenance attributes: braxscope_source, braxscope_iteration, ...
 RUN_KEYS = ("env_name", "backend", "dt", "nq", "nv", "nu", "joint_names", "actuator_names", "run_id",
             "config", "mujoco_version", "model_sha256", "schema_version")
+MOCAP = ("mocap_pos", "mocap_quat")  # per-row extras of models with mocap bodies
 _COMMIT_EVERY = 64  # episodes per store commit while importing
 
 
@@ -153,9 +154,11 @@ def natural_order(names) -> list[str]:
 def episode_from_arrays(where: str, *, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray | None,
                         dones: np.ndarray | None, sizes: tuple[int, int, int], meta: dict,
                         env_step: np.ndarray | None = None, iteration: np.ndarray | None = None,
-                        wall_time: np.ndarray | None = None) -> Episode:
+                        wall_time: np.ndarray | None = None, mocap_pos: np.ndarray | None = None,
+                        mocap_quat: np.ndarray | None = None) -> Episode:
     """An episode from a layout's arrays, checked: states [L, nq+nv] (qpos then qvel), actions
-    [L, nu], rewards and dones [L] (zeros when absent); per-row extras from ``meta`` when absent."""
+    [L, nu], rewards and dones [L] (zeros when absent); per-row extras from ``meta`` when absent;
+    mocap_pos [L, nmocap, 3] and mocap_quat [L, nmocap, 4] when the file has them."""
     nq, nv, nu = sizes
     if actions.ndim == 1 and nu == 1:
         actions = actions[:, None]
@@ -172,6 +175,9 @@ def episode_from_arrays(where: str, *, states: np.ndarray, actions: np.ndarray, 
     for name, arr in (("rewards", rewards), ("dones", dones)):
         if arr is not None and arr.reshape(arr.shape[0], -1).shape != (L, 1):
             raise Hdf5LayoutError(f"{where}: {name} has shape {arr.shape}, expected ({L},)")
+    for name, arr, width in (("mocap_pos", mocap_pos, 3), ("mocap_quat", mocap_quat, 4)):
+        if arr is not None and (arr.ndim != 3 or arr.shape[0] != L or arr.shape[2] != width):
+            raise Hdf5LayoutError(f"{where}: {name} has shape {arr.shape}, expected ({L}, nmocap, {width})")
     frames = Frames(
         qpos=states[:, :nq].astype(np.float32), qvel=states[:, nq:].astype(np.float32),
         action=actions.astype(np.float32),
@@ -183,6 +189,8 @@ def episode_from_arrays(where: str, *, states: np.ndarray, actions: np.ndarray, 
                    else iteration.astype(np.int32)),
         wall_time=(np.full(L, float(meta.get("wall_time", np.nan)), np.float64) if wall_time is None
                    else wall_time.astype(np.float64)),
+        mocap_pos=None if mocap_pos is None else mocap_pos.astype(np.float32),
+        mocap_quat=None if mocap_quat is None else mocap_quat.astype(np.float32),
     )
     return Episode(frames, meta)
 
@@ -277,6 +285,7 @@ def _import_train(w: StoreWriter, e: Episode) -> None:
         qpos=f.qpos[:, None], qvel=f.qvel[:, None], action=f.action[:, None], reward=f.reward[:, None],
         done=f.done[:, None], env_id=np.full((L, 1), env_id, np.int32), env_step=f.env_step,
         iteration=f.iteration, wall_time=f.wall_time, devices=np.asarray([int(e.meta.get("device", 0))]),
+        **{k: getattr(f, k)[:, None] for k in MOCAP if getattr(f, k) is not None},
     )
 
 
@@ -290,4 +299,5 @@ def _import_snapshot(w: StoreWriter, e: Episode) -> None:
         env_step=int(e.meta.get("env_step", f.env_step[0] if len(e) else 0)),
         complete=complete,
         wall_time=float(e.meta.get("wall_time", f.wall_time[0] if len(e) else np.nan)),
+        **{k: getattr(f, k) for k in MOCAP if getattr(f, k) is not None},
     )

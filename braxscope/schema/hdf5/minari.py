@@ -10,7 +10,8 @@ work on it. A dataset is ``<root>/<id>/data/{metadata.json, main_data.hdf5}``, w
 - ``actions`` [L, nu], ``rewards`` [L] float32, ``terminations`` [L] (the store's done flag),
   ``truncations`` [L] (true only on the last step of an episode that stopped without done);
 - ``infos``: ``env_step``, ``iteration``, ``wall_time`` [L+1] aligned with ``observations``
-  (row 0: -1, -1, NaN);
+  (row 0: -1, -1, NaN), and ``mocap_pos``, ``mocap_quat`` [L+1, nmocap, 3|4] for a model with
+  mocap bodies (row 0: NaN);
 - episode metadata (``storage.get_episode_metadata``): the braxscope_* provenance attributes.
 
 The dataset metadata (``metadata.json``, JSON only) carries the run (``braxscope_run``) and the
@@ -40,6 +41,7 @@ from ..model_blob import model_from_bytes, sha256
 from ..reader import StoreReader
 from ._common import (
     FORMAT_VERSION,
+    MOCAP,
     STATE_TIMING,
     Episode,
     ExportResult,
@@ -50,7 +52,7 @@ from ._common import (
     natural_order,
     plain,
 )
-from .errors import Hdf5LayoutError, Hdf5ModelError, MinariError, NoEpisodesError, OutputExistsError
+from .errors import DamagedHdf5Error, Hdf5LayoutError, Hdf5ModelError, MinariError, NoEpisodesError, OutputExistsError
 
 NAME = "minari"
 EPISODE = "episode_"
@@ -116,6 +118,10 @@ def buffer(ep: Episode):
     if len(fr) and not terminations[-1]:
         truncations[-1] = True  # stopped without done: the rollout's length or a cut
     infos = {k: np.concatenate([np.full(1, _INFO_FILL[k], getattr(fr, k).dtype), getattr(fr, k)]) for k in INFO_KEYS}
+    for k in MOCAP:
+        rows = getattr(fr, k)
+        if rows is not None:
+            infos[k] = np.concatenate([np.full((1, *rows.shape[1:]), np.nan, rows.dtype), rows])
     return EpisodeBuffer(observations=obs, actions=fr.action, rewards=fr.reward, terminations=terminations,
                          truncations=truncations, infos=infos)
 
@@ -211,8 +217,10 @@ def from_minari(where: str, *, observations, actions, rewards, terminations, inf
         raise Hdf5LayoutError(f"{where}: observations has {observations.shape[0]} rows; "
                               f"Minari needs one more than actions ({L})")
     extras = {}
-    if isinstance(infos, dict) and all(k in infos and np.shape(infos[k])[:1] == (L + 1,) for k in INFO_KEYS):
-        extras = {k: np.asarray(infos[k])[1:] for k in INFO_KEYS}
+    if isinstance(infos, dict):
+        present = [k for k in (*INFO_KEYS, *MOCAP) if k in infos and np.shape(infos[k])[:1] == (L + 1,)]
+        if all(k in present for k in INFO_KEYS):
+            extras = {k: np.asarray(infos[k])[1:] for k in present}
     return episode_from_arrays(where, states=observations[1:], actions=actions,
                                rewards=None if rewards is None else np.asarray(rewards),
                                dones=None if terminations is None else np.asarray(terminations),
@@ -222,7 +230,8 @@ def from_minari(where: str, *, observations, actions, rewards, terminations, inf
 def read_episode(g: h5py.Group, sizes: tuple[int, int, int]) -> Episode:
     """An ``episode_N`` group of a Minari HDF5 file, with h5py alone."""
     info = g.get("infos")
-    infos = {k: dataset(info, k) for k in INFO_KEYS if k in info} if isinstance(info, h5py.Group) else None
+    infos = ({k: dataset(info, k) for k in (*INFO_KEYS, *MOCAP) if k in info} if isinstance(info, h5py.Group)
+             else None)
     return from_minari(f"{g.file.filename}: {g.name}", observations=dataset(g, "observations"),
                        actions=dataset(g, "actions"), rewards=dataset(g, "rewards", required=False),
                        terminations=dataset(g, "terminations", required=False), infos=infos,
@@ -272,11 +281,15 @@ def read_dataset(src: str | os.PathLike, *, datasets_path=None, model: mujoco.Mj
 
 
 def episodes_of(ds, sizes: tuple[int, int, int]) -> list[Episode]:
-    metas = list(ds.storage.get_episode_metadata(ds.episode_indices))
-    out = []
-    for ep, attrs in zip(ds.iterate_episodes(), metas):
-        meta = {k: plain(v) for k, v in meta_of(attrs).items()}
-        out.append(from_minari(f"{ds.id} episode {ep.id}", observations=ep.observations, actions=ep.actions,
-                               rewards=ep.rewards, terminations=ep.terminations, infos=ep.infos, meta=meta,
-                               sizes=sizes))
+    try:
+        metas = list(ds.storage.get_episode_metadata(ds.episode_indices))
+        out = []
+        for ep, attrs in zip(ds.iterate_episodes(), metas):
+            meta = {k: plain(v) for k, v in meta_of(attrs).items()}
+            out.append(from_minari(f"{ds.id} episode {ep.id}", observations=ep.observations, actions=ep.actions,
+                                   rewards=ep.rewards, terminations=ep.terminations, infos=ep.infos, meta=meta,
+                                   sizes=sizes))
+    except (OSError, KeyError, RuntimeError) as e:
+        # h5py raises these for a truncated or damaged main_data.hdf5.
+        raise DamagedHdf5Error(f"{ds.id}: its data cannot be read ({str(e).splitlines()[0][:120]})") from None
     return out

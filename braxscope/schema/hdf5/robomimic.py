@@ -18,13 +18,13 @@ import h5py
 import mujoco
 import numpy as np
 
-from ._common import Episode, attr_str, dataset, episode_from_arrays, meta_attrs, meta_of, natural_order
+from ._common import MOCAP, Episode, attr_str, dataset, episode_from_arrays, meta_attrs, meta_of, natural_order
 
 NAME = "robomimic"
 DATA = "data"
 DEMO = "demo_"
 MASK = "mask"
-EXTRA_GROUP = "braxscope"  # per demo: per-row env_step, iteration, wall_time
+EXTRA_GROUP = "braxscope"  # per demo: per-row env_step, iteration, wall_time (and mocap_pos, mocap_quat)
 OBS_KEYS = ("qpos", "qvel")
 VALID_EVERY = 10  # every 10th demo goes to mask/valid, the rest to mask/train
 
@@ -55,6 +55,9 @@ def write_episode(data: h5py.Group, i: int, ep: Episode, model: mujoco.MjModel) 
     x.create_dataset("env_step", data=fr.env_step, **COMPRESSION)
     x.create_dataset("iteration", data=fr.iteration, **COMPRESSION)
     x.create_dataset("wall_time", data=fr.wall_time, **COMPRESSION)
+    for key in MOCAP:
+        if getattr(fr, key) is not None:
+            x.create_dataset(key, data=getattr(fr, key), **COMPRESSION)
 
 
 def finish(f: h5py.File, data: h5py.Group, run: dict, episodes: int, steps: int) -> None:
@@ -147,6 +150,7 @@ def read_episode(g: h5py.Group, sizes: tuple[int, int, int]) -> Episode:
     extras = {}
     if isinstance(extra, h5py.Group):
         extras = {k: dataset(extra, k) for k in ("env_step", "iteration", "wall_time")}
+        extras.update({k: dataset(extra, k) for k in MOCAP if k in extra})
     return episode_from_arrays(
         f"{g.file.filename}: {g.name}", states=dataset(g, "states"), actions=dataset(g, "actions"),
         rewards=dataset(g, "rewards", required=False), dones=dataset(g, "dones", required=False),
