@@ -8,6 +8,7 @@ done flag. The reset state before the first action is not recorded.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -131,6 +132,18 @@ def attr_str(obj, key: str) -> str | None:
     if v is None:
         return None
     return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def json_attr(obj, key: str) -> dict:
+    """A JSON object attribute ({} when absent or not an object)."""
+    text = attr_str(obj, key)
+    if not text:
+        return {}
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise Hdf5LayoutError(f"attribute {key!r} of {obj.name} is not valid JSON") from None
+    return doc if isinstance(doc, dict) else {}
 
 
 def dataset(g: h5py.Group, name: str, required: bool = True) -> np.ndarray | None:

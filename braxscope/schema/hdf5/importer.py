@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Callable
@@ -14,7 +13,7 @@ import numpy as np
 from ..errors import BraxscopeError, StoreNotFoundError
 from ..model_blob import model_from_bytes, sha256
 from . import minari, robomimic
-from ._common import Episode, ImportResult, attr_str, check_sizes, model_from_path, write_store
+from ._common import Episode, ImportResult, attr_str, check_sizes, json_attr, model_from_path, write_store
 from .errors import DamagedHdf5Error, Hdf5LayoutError, Hdf5ModelError, NoEpisodesError, NotHdf5Error, OutputExistsError
 from .export import MODEL_DATASET
 
@@ -54,7 +53,7 @@ def read_hdf5(src: str | os.PathLike, *,
 def _read_open_file(f: h5py.File, src: Path, model_path) -> tuple[dict, mujoco.MjModel, list[Episode], str]:
     layout = detect_layout(f)
     fmt = READ_LAYOUTS[layout]
-    run = _json_attr(f, "braxscope_run")
+    run = json_attr(f, "braxscope_run")
     if layout == robomimic.NAME:
         robomimic.read_run(f, run)
     model = model_from_path(model_path) if model_path is not None else _file_model(f, src, fmt)
@@ -77,17 +76,6 @@ def _open_h5(src: Path) -> h5py.File:
         return h5py.File(src, "r")
     except OSError as e:  # it has an HDF5 signature but does not open: truncated or damaged
         raise DamagedHdf5Error(f"{src} is a damaged HDF5 file ({str(e).splitlines()[0][:140]})") from None
-
-
-def _json_attr(obj, key: str) -> dict:
-    text = attr_str(obj, key)
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        raise Hdf5LayoutError(f"attribute {key!r} of {obj.name} is not valid JSON") from None
-    return doc if isinstance(doc, dict) else {}
 
 
 def _file_model(f: h5py.File, src: Path, fmt) -> mujoco.MjModel:

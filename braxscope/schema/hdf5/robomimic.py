@@ -18,7 +18,17 @@ import h5py
 import mujoco
 import numpy as np
 
-from ._common import MOCAP, Episode, attr_str, dataset, episode_from_arrays, meta_attrs, meta_of, natural_order
+from ._common import (
+    MOCAP,
+    Episode,
+    attr_str,
+    dataset,
+    episode_from_arrays,
+    json_attr,
+    meta_attrs,
+    meta_of,
+    natural_order,
+)
 
 NAME = "robomimic"
 DATA = "data"
@@ -111,16 +121,7 @@ def episode_groups(f: h5py.File) -> list[h5py.Group]:
 
 
 def _env_args(f: h5py.File) -> dict:
-    text = attr_str(f[DATA], "env_args")
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        from .errors import Hdf5LayoutError
-
-        raise Hdf5LayoutError(f"attribute 'env_args' of {f[DATA].name} is not valid JSON") from None
-    return doc if isinstance(doc, dict) else {}
+    return json_attr(f[DATA], "env_args")
 
 
 def read_run(f: h5py.File, run: dict) -> dict:
