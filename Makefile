@@ -62,6 +62,7 @@ bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/export.py
 	MUJOCO_GL=egl $(PY) benchmarks/overhead.py
 	MUJOCO_GL=egl $(PY) benchmarks/viewer.py
+	MUJOCO_GL=egl $(PY) benchmarks/notebook_viewer.py
 
 clean:
 	rm -rf $(VENV) $(ROBOMIMIC_VENV) runs test-artifacts

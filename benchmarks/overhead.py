@@ -9,7 +9,11 @@ fresh process:
 - ``record+snapshots``: the same with policy snapshots at their default settings (one episode
   per policy_params_fn call), with the snapshot time per iteration (dispatch to result, while
   training goes on beside it) and the part of it the training thread was blocked (dispatch);
-- ``naive tap``: one ``jax.debug.callback`` per env step carrying the same 4 envs (the baseline).
+- ``naive tap``: one ``jax.debug.callback`` per env step carrying the same 4 envs (the baseline);
+- ``record+panel``: ``record+snapshots`` with the notebook's live panel on it
+  (``braxscope.notebook.live(rec)``, without a kernel to show it in: its thread polls the store,
+  renders each new snapshot to MP4 and draws the curve, as in a notebook). Its cost is read
+  against ``record+snapshots`` (the "panel vs recording" line). Not in the default set.
 
 Training phase = from the first progress_fn call after epoch 1 (so compilation is excluded) to
 the last one; env steps over that window / its wall time. Evals are off (run_evals=False) so the
@@ -81,7 +85,8 @@ GPU_CONFIGS = {
                                     num_minibatches=16, num_updates_per_batch=4),
     "ant": _gpu_sized(CONFIGS["ant"], 8, num_envs=2048, batch_size=1024, num_minibatches=32, num_updates_per_batch=4),
 }
-VARIANTS = ("none", "record", "record+snapshots", "naive tap")
+VARIANTS = ("none", "record", "record+snapshots", "naive tap", "record+panel")
+DEFAULT_VARIANTS = ("none", "record", "record+snapshots", "naive tap")
 
 
 class NaiveTap(brax_training.Wrapper):
@@ -130,8 +135,13 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
         hooks = {"progress_fn": progress, "wrap_env_fn": naive_wrap(sink)}
     else:
         store = tmp / f"{env_name}-{variant}-{time.time_ns()}.zarr"
-        rec = braxscope.Recorder(store, env, track=[0, 1, 2, 3], snapshots=(variant == "record+snapshots"))
+        rec = braxscope.Recorder(store, env, track=[0, 1, 2, 3], snapshots=variant in ("record+snapshots",
+                                                                                      "record+panel"))
         hooks = rec.ppo_hooks(progress_fn=progress)
+        if variant == "record+panel":
+            import braxscope.notebook as bn
+
+            panel = bn.live(rec, display=False)
     t0 = time.perf_counter()
     ppo.train(environment=env, **kwargs, **hooks)
     total = time.perf_counter() - t0
@@ -140,6 +150,9 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
            "device": f"{dev.platform} ({dev.device_kind}) x{jax.local_device_count()}, jax {jax.__version__}"}
     if rec is not None:
         rec.close()
+        if variant == "record+panel":
+            panel.join(timeout=300).stop()
+            out.update(panel_updates=panel.updates, panel_render_s=panel.render_seconds, panel_error=panel.error)
         s = rec.stats
         out.update(rows=s.rows_recorded, dropped=s.rows_dropped, callbacks=s.callbacks,
                    snapshot_s=s.snapshot_seconds[1:],  # the first includes its compilation
@@ -177,7 +190,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="alternated rounds (pairs) per variant (>= 3)")
     p.add_argument("--epochs", type=int, default=None, help="epochs per run (the window is epochs - 1)")
     p.add_argument("--envs", default=None, help="comma-separated subset of: " + ",".join(CONFIGS))
-    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of the variants (none first)")
+    p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                   help="comma-separated subset of: " + ",".join(VARIANTS) + " (none first)")
     p.add_argument("--cold", action="store_true",
                    help="no persistent compile cache: every run compiles, as runs with host callbacks always do")
     p.add_argument("--scale", choices=("auto", "cpu", "gpu"), default="auto",
@@ -251,6 +265,14 @@ def main(argv=None) -> int:
                   f"{sum(o.get('dropped', 0) for o in runs):7d} "
                   f"{(statistics.median(snap) if snap else float('nan')):15.3f} "
                   f"{(statistics.median(wait) if wait else float('nan')):12.4f}")
+        panel, recorded = results.get((name, "record+panel"), []), results.get((name, "record+snapshots"), [])
+        if panel and recorded:
+            n = max(complete, 1)
+            ratio = statistics.median(o["sps"] for o in panel[:n]) / statistics.median(o["sps"] for o in recorded[:n])
+            renders = [s for o in panel[:n] for s in o.get("panel_render_s", [])]
+            print(f"{'':32s} live panel vs record+snapshots: {ratio:.3f} ({(1 - ratio) * 100:+.1f}% cost); "
+                  f"{statistics.median(o['panel_updates'] for o in panel[:n]):.0f} snapshot videos per run, "
+                  f"{(statistics.median(renders) if renders else float('nan')):.1f} s each to render")
     return 0
 
 

@@ -34,6 +34,7 @@ from ..replay_app.render_thread import RenderWorker
 from ..replay_app.session import SPEEDS, ReplaySession
 from ..replay_app.session_snapshot import Snapshot
 from ..schema import StoreReader, open_store
+from ..schema.episode_id import normalize
 from ..schema.errors import BraxscopeError
 from ._media import one_line
 from .plots import PlotImage, draw_lines
@@ -195,10 +196,12 @@ class Viewer:
 
     # Programmatic use (tests, benchmarks, a cell that scripts the viewer): the same commands.
     def select(self, eid: str) -> None:
-        self.episodes.value = (self.session._normalize(eid),)
+        """Pick one episode in the list (as a click does)."""
+        self.episodes.value = (normalize(eid),)
 
     def set_compare(self, ids: list[str]) -> None:
-        self.episodes.value = tuple(self.session._normalize(i) for i in ids)
+        """Pick 2-4 episodes in the list (as shift-clicks do)."""
+        self.episodes.value = tuple(normalize(i) for i in ids)
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until every command so far is drawn (its frame rendered and on the image)."""
