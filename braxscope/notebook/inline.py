@@ -42,14 +42,15 @@ def show(path: PathLike | StoreReader, episode: str, *, width: int = 480, height
                             camera=camera), [episode], width)
 
 
-def compare(path: PathLike | StoreReader, episodes: Sequence[str], *, width: int = 320, height: int = 240,
+def compare(path: PathLike | StoreReader, episodes: Sequence, *, width: int = 320, height: int = 240,
             overlay: bool = True, fps: float | None = None, camera: str | int = "track") -> Video:
-    """2-4 episodes side by side under one step (``width`` x ``height`` per tile); an episode that
-    ends early holds its last frame."""
-    ids = [str(e) for e in episodes]
-    reader = _open(path)
-    mp4 = render_mp4(reader, ids, width=width, height=height, overlay=overlay, fps=fps, camera=camera)
-    return Video(mp4, ids, width * grid_shape(len(ids))[1])
+    """2-4 episodes side by side under one step (``width`` x ``height`` per tile, the app's grid);
+    an episode that ends early holds its last frame. An entry is an id of ``path``, or names
+    another store: ``"runs/b.zarr:0:3"`` or ``("runs/b.zarr", "0:3")``, so runs compare too."""
+    entries = list(episodes)
+    labels = [e if isinstance(e, str) else f"{e[0]}:{e[1]}" for e in entries]
+    mp4 = render_mp4(_open(path), entries, width=width, height=height, overlay=overlay, fps=fps, camera=camera)
+    return Video(mp4, labels, width * grid_shape(len(entries))[1])
 
 
 def curve_png(reader: StoreReader, *, metric: str | None = None, width: int = 720, height: int = 400,

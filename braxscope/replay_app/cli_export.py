@@ -11,9 +11,11 @@ from .renderer import TRACK
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="the store (a directory like runs/demo.zarr)")
     parser.add_argument("--episode", nargs="+", required=True, metavar="ID",
-                        help="episode id(s) (W:R or R, as 'braxscope info' lists them); 2-4 ids play side by side")
+                        help="episode id(s) (W:R or R, as 'braxscope info' lists them); 2-4 ids play side by side; "
+                             "PATH:ID names an episode of another store")
     parser.add_argument("--compare", nargs="+", default=[], metavar="ID",
-                        help="more episodes to play beside --episode (up to 4 in all)")
+                        help="more episodes to play beside --episode (up to 4 in all): ID, or PATH:ID for another "
+                             "store's (runs/b.zarr:0:3), so runs play side by side")
     parser.add_argument("--out", required=True, help="output file, .mp4 or .gif")
     parser.add_argument("--width", type=int, default=640, help="width of one tile in pixels (default 640)")
     parser.add_argument("--height", type=int, default=480, help="height of one tile in pixels (default 480)")

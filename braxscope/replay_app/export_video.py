@@ -14,6 +14,7 @@ ffmpeg has taken its bytes. Encoding therefore overlaps rendering instead of add
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue
@@ -26,6 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..schema import StoreReader, open_store
+from ..schema.episode_id import split_ref
 from ..schema.errors import BraxscopeError
 from . import presentation as P
 from .renderer import TRACK, Renderer
@@ -59,6 +61,7 @@ class _Track:
     info: object  # EpisodeInfo
     frames: object  # Frames
     ret: np.ndarray
+    model: object = None  # the MjModel of its store (episodes of several stores may differ)
 
     @property
     def qpos(self) -> np.ndarray:
@@ -84,7 +87,7 @@ def grid_shape(n: int) -> tuple[int, int]:
 
 def export_video(
     store_or_path: StoreReader | str | os.PathLike,
-    episode_ids: Sequence[str],
+    episode_ids: Sequence["str | tuple[StoreReader | str | os.PathLike, str]"],
     out: str | os.PathLike,
     width: int = 640,
     height: int = 480,
@@ -99,6 +102,9 @@ def export_video(
 ) -> Path:
     """Render ``episode_ids`` (1 to 4) to ``out`` (.mp4 or .gif) and return its path.
 
+    An entry is an id in ``store_or_path``, or names its own store: ``"PATH:ID"`` or a
+    ``(store, id)`` pair, so episodes of several runs play side by side (each in its own model).
+
     ``fps`` defaults to real time (1 / the env's ``dt``). ``overlay``: True draws the app's
     default overlay lines, an :class:`presentation.Overlays` chooses them, False/None none.
     ``progress(done, total)`` is called after each encoded frame. ``max_frames`` keeps only the
@@ -109,8 +115,8 @@ def export_video(
     suffix = out.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
         raise VideoExportError(f"{out}: the output must end in .mp4 or .gif")
-    ids = [str(i) for i in episode_ids]
-    rows, cols = grid_shape(len(ids))
+    episode_ids = list(episode_ids)
+    rows, cols = grid_shape(len(episode_ids))
     overlays = P.Overlays() if overlay is True else (overlay or None)
     if width < 16 or height < 16:
         raise VideoExportError(f"{width}x{height} is too small: use at least 16x16 per tile")
@@ -118,12 +124,11 @@ def export_video(
     if suffix == ".mp4" and (W % 2 or H % 2):
         raise VideoExportError(f"MP4 (yuv420p) needs an even frame size, got {W}x{H}: use an even --width and --height")
     reader = store_or_path if isinstance(store_or_path, StoreReader) else open_store(store_or_path)
-    tracks = [_load(reader, eid) for eid in ids]
+    tracks = [_load(r, eid) for r, eid in _resolve(reader, episode_ids)]
     if fps is None:
         fps = 1.0 / float(reader.info.attrs["dt"])
     if not (fps > 0 and math.isfinite(fps)):
         raise VideoExportError(f"fps must be a positive number, got {fps}")
-    model = reader.model()
     total = max(len(t) for t in tracks)
     if max_frames is not None:
         total = min(total, max(1, int(max_frames)))
@@ -132,7 +137,7 @@ def export_video(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     try:
-        _pipeline(model, tracks, tmp, suffix, width, height, rows, cols, float(fps), camera, shadows, overlays,
+        _pipeline(tracks, tmp, suffix, width, height, rows, cols, float(fps), camera, shadows, overlays,
                   total, progress, _MP4_COMPACT_PARAMS if compact else _MP4_PARAMS)
         os.replace(tmp, out)
     finally:
@@ -141,10 +146,33 @@ def export_video(
     return out
 
 
+def _resolve(reader: StoreReader, entries) -> list[tuple[StoreReader, str]]:
+    """(store, id) of each entry: an id of ``reader``, ``"PATH:ID"``, or a ``(store, id)`` pair.
+    Each other store is opened once."""
+    opened = {str(reader.path): reader}
+    out = []
+    for e in entries:
+        if isinstance(e, tuple):
+            where, eid = e
+        else:
+            where, eid = split_ref(str(e))
+        if where is None:
+            out.append((reader, eid))
+            continue
+        if isinstance(where, StoreReader):
+            opened.setdefault(str(where.path), where)
+            where = where.path
+        key = str(Path(where))
+        if key not in opened:
+            opened[key] = open_store(where)
+        out.append((opened[key], str(eid)))
+    return out
+
+
 def _load(reader: StoreReader, eid: str) -> _Track:
     ep = reader.get_episode(eid)
     fr = reader.frames(ep)
-    return _Track(ep, fr, P.running_return(fr.reward))
+    return _Track(ep, fr, P.running_return(fr.reward), reader.model())
 
 
 def _writer(path: Path, suffix: str, W: int, H: int, fps: float, mp4_params: list[str]):
@@ -169,7 +197,7 @@ def _writer(path: Path, suffix: str, W: int, H: int, fps: float, mp4_params: lis
 _DONE = object()
 
 
-def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camera, shadows, overlay, total, progress,
+def _pipeline(tracks, path, suffix, width, height, rows, cols, fps, camera, shadows, overlay, total, progress,
               mp4_params):
     W, H = cols * width, rows * height
     free: queue.Queue = queue.Queue()
@@ -182,18 +210,24 @@ def _pipeline(model, tracks, path, suffix, width, height, rows, cols, fps, camer
 
     def render() -> None:
         try:
-            # Created here: the GL context belongs to this thread for its whole life.
-            with Renderer(model, width, height, camera=camera, shadows=shadows) as r:
+            # Created here: the GL contexts belong to this thread for their whole life. One
+            # renderer per model: episodes of several runs may be of different models.
+            with contextlib.ExitStack() as stack:
+                rend = {}
+                for tr in tracks:
+                    if id(tr.model) not in rend:
+                        rend[id(tr.model)] = stack.enter_context(
+                            Renderer(tr.model, width, height, camera=camera, shadows=shadows))
                 tile = np.empty((height, width, 3), np.uint8)
                 for t in range(total):
                     buf = free.get()
                     if stop.is_set():
                         return
                     if len(tracks) == 1:  # the frame is the tile: render straight into it
-                        tracks[0].render(r, t, buf)
+                        tracks[0].render(rend[id(tracks[0].model)], t, buf)
                     for k, tr in enumerate(tracks if len(tracks) > 1 else ()):
                         y, x = divmod(k, cols)
-                        tr.render(r, t, tile)
+                        tr.render(rend[id(tr.model)], t, tile)
                         buf[y * height:(y + 1) * height, x * width:(x + 1) * width] = tile
                     full.put((t, buf))
             full.put((None, _DONE))

@@ -74,9 +74,29 @@ class EpisodeId:
         return f"{writer}:{_OPEN}{slot}"
 
 
+def split_ref(text: str) -> tuple[str | None, str]:
+    """An episode reference that may name its store: ``"PATH:W:R"`` or ``"PATH:R"`` ->
+    ``(PATH, "W:R")``; a plain id -> ``(None, id)``. The id is read from the right, so a path may
+    hold colons. Raises :class:`EpisodeIdError` when no part of ``text`` is an id."""
+    s = str(text).strip()
+    try:
+        return None, normalize(s)
+    except EpisodeIdError:
+        pass
+    for parts in (2, 1):  # "PATH:W:R" first, then "PATH:R"
+        bits = s.rsplit(":", parts)
+        if len(bits) == parts + 1 and bits[0]:
+            try:
+                return bits[0], normalize(":".join(bits[1:]))
+            except EpisodeIdError:
+                continue
+    raise EpisodeIdError(f"{s!r} is neither an episode id (W:R, R, W:open-S) nor a PATH:ID reference "
+                         "(runs/a.zarr:0:3)")
+
+
 def normalize(text: "str | int | EpisodeId") -> str:
     """The canonical text of an id (``"7"`` -> ``"0:7"``); raises :class:`EpisodeIdError`."""
     return str(EpisodeId.parse(text))
 
 
-__all__ = ["EpisodeId", "EpisodeIdError", "normalize"]
+__all__ = ["EpisodeId", "EpisodeIdError", "normalize", "split_ref"]
