@@ -14,7 +14,6 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..replay_app import presentation as P
 from ..replay_app.curve_png import _fmt, _nice_ticks
 from ..replay_app.session_snapshot import Series
 
@@ -113,21 +112,4 @@ class PlotImage:
         return buf.getvalue()
 
 
-def draw_lines(frame: np.ndarray, x0: int, y0: int, width: int, lines: Sequence[P.Line], size: int = 13) -> None:
-    """Overlay text lines (with their colours) on a darkened box at the top left of a cell of
-    ``frame`` (RGB uint8 [H,W,3], drawn in place), as the app draws them over its viewport."""
-    if not lines:
-        return
-    font = _font(size)
-    pad = max(2, size // 3)
-    h = min(frame.shape[0] - y0, len(lines) * (size + pad) + pad)
-    w = min(width, int(max(len(t) for t, _ in lines) * size * 0.62) + 4 * pad)
-    box = frame[y0:y0 + h, x0:x0 + w]
-    img = Image.fromarray((box // 2).astype(np.uint8))  # darken for legibility
-    d = ImageDraw.Draw(img)
-    for j, (text, colour) in enumerate(lines):
-        d.text((pad * 2, pad + j * (size + pad)), text, fill=tuple(colour[:3]), font=font)
-    box[...] = np.asarray(img)
-
-
-__all__ = ["PlotImage", "draw_lines", "CURSOR"]
+__all__ = ["PlotImage", "CURSOR"]

@@ -30,6 +30,7 @@ from PIL import Image
 
 from ..replay_app import presentation as P
 from ..replay_app.cli_view import _initial  # what `braxscope view` opens on: the newest snapshot
+from ..replay_app.export_video import draw_lines, overlay_font
 from ..replay_app.render_thread import RenderWorker
 from ..replay_app.session import SPEEDS, ReplaySession
 from ..replay_app.session_snapshot import Snapshot
@@ -37,7 +38,7 @@ from ..schema import StoreReader, open_store
 from ..schema.episode_id import normalize
 from ..schema.errors import BraxscopeError
 from ._media import one_line
-from .plots import PlotImage, draw_lines
+from .plots import PlotImage
 
 MAX_LISTED = 500  # rows in the episode list (filter to narrow): a longer list slows every update
 PLAY_FPS = 25.0  # frames the presenter draws per second while playing, at most
@@ -73,6 +74,7 @@ class Viewer:
         self._drawn: dict[str, int] = {}
         self._cursor_drawn = -1
         self._rendered: np.ndarray | None = None  # the last render (RGB uint8), before overlays
+        self._fonts: dict = {}
         self._commands = 0  # commands forwarded by the widgets
         self._done = 0  # commands whose effect the presenter has drawn
         self._cond = threading.Condition()
@@ -290,17 +292,24 @@ class Viewer:
             return
         self._drawn["scene"] = sc.rev
         frame = self._rendered.copy()
-        if sc.ghost:
-            draw_lines(frame, 0, 0, frame.shape[1], [ln for c in sc.cells for ln in c.lines[:1]])
+        if sc.ghost:  # one scene: the label line of each episode, in its colour
+            draw_lines(frame, 0, 0, frame.shape[1], [ln for c in sc.cells for ln in c.lines[:1]],
+                       self._font(frame.shape[0]))
         else:
             for i, c in enumerate(sc.cells):
-                x, y, cw, _ = P.cell_rect(i, len(sc.cells), frame.shape[1], frame.shape[0])
-                draw_lines(frame, x, y, cw, c.lines)
+                x, y, cw, ch = P.cell_rect(i, len(sc.cells), frame.shape[1], frame.shape[0])
+                draw_lines(frame, x, y, cw, c.lines, self._font(ch))
         buf = io.BytesIO()
         Image.fromarray(frame).save(buf, "JPEG", quality=self.jpeg_quality)
         self.image.value = buf.getvalue()
         self.frames_shown += 1
         self.shown_at = time.perf_counter()
+
+    def _font(self, height: int):
+        """The export's overlay font for a cell of this height (kept: loading one costs ~1 ms)."""
+        if height not in self._fonts:
+            self._fonts[height] = overlay_font(height)
+        return self._fonts[height]
 
     def _draw_timeline(self, snap: Snapshot) -> None:
         t = snap.timeline

@@ -278,34 +278,46 @@ def tile_lines(tr: _Track, t: int, index: int, compare: bool, overlays: P.Overla
     return P.overlay_lines(facts, overlays, index, compare)
 
 
+def overlay_font(tile_height: int):
+    """The overlay's PIL font for a tile of this height (and its pixel size)."""
+    from PIL import ImageFont
+
+    size = max(10, min(28, tile_height // 24))
+    try:
+        return ImageFont.load_default(size=size), size
+    except TypeError:  # Pillow without FreeType sizes
+        return ImageFont.load_default(), size
+
+
+def draw_lines(frame: np.ndarray, x0: int, y0: int, width: int, lines, font=None) -> None:
+    """Overlay text ``lines`` ((text, RGBA colour), as presentation.overlay_lines gives them) on a
+    darkened strip at the top of the tile at (x0, y0) of ``frame`` (RGB uint8 [H,W,3], in place).
+    The export draws its tiles so, and the notebook viewer its frames."""
+    from PIL import Image, ImageDraw
+
+    if not lines:
+        return
+    font, size = font or overlay_font(frame.shape[0] - y0)
+    pad = max(2, size // 3)
+    h = min(frame.shape[0] - y0, len(lines) * (size + pad) + pad)
+    strip = frame[y0:y0 + h, x0:x0 + width]
+    img = Image.fromarray((strip // 2).astype(np.uint8))  # darken for legibility
+    d = ImageDraw.Draw(img)
+    for j, (text, colour) in enumerate(lines):
+        d.text((pad * 2, pad + j * (size + pad)), text, fill=tuple(colour[:3]), font=font)
+    strip[...] = np.asarray(img)
+
+
 class _Overlay:
     """The app's overlay lines (presentation.overlay_lines) on a darkened box at the top left of
     a tile, drawn with PIL."""
 
     def __init__(self, width: int, height: int, overlays: P.Overlays):
-        from PIL import ImageFont
-
-        self.size = max(10, min(28, height // 24))
-        try:
-            self.font = ImageFont.load_default(size=self.size)
-        except TypeError:  # Pillow without FreeType sizes
-            self.font = ImageFont.load_default()
+        self.font = overlay_font(height)
         self.width, self.overlays = width, overlays
 
     def __call__(self, frame: np.ndarray, x0: int, y0: int, tr: _Track, t: int, index: int, compare: bool) -> None:
-        from PIL import Image, ImageDraw
-
-        lines = tile_lines(tr, t, index, compare, self.overlays)
-        if not lines:
-            return
-        pad = max(2, self.size // 3)
-        h = min(frame.shape[0] - y0, len(lines) * (self.size + pad) + pad)
-        strip = frame[y0:y0 + h, x0:x0 + self.width]
-        img = Image.fromarray((strip // 2).astype(np.uint8))  # darken for legibility
-        d = ImageDraw.Draw(img)
-        for j, (text, colour) in enumerate(lines):
-            d.text((pad * 2, pad + j * (self.size + pad)), text, fill=tuple(colour[:3]), font=self.font)
-        strip[...] = np.asarray(img)
+        draw_lines(frame, x0, y0, self.width, tile_lines(tr, t, index, compare, self.overlays), self.font)
 
 
-__all__ = ["export_video", "grid_shape", "VideoExportError", "VIDEO_SUFFIXES"]
+__all__ = ["export_video", "grid_shape", "draw_lines", "overlay_font", "VideoExportError", "VIDEO_SUFFIXES"]
