@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         raise NoDisplayError(
             "no display (DISPLAY is not set): run on a desktop, under xvfb-run, "
             "or render a video with 'braxscope export'")
+    if sys.platform.startswith("linux") and not os.environ.get("WAYLAND_DISPLAY") and not _x_display_opens():
+        # Else GLFW fails an assertion and the process aborts with no word about why.
+        raise NoDisplayError(f"cannot open the display {os.environ['DISPLAY']!r} (is an X server running there?): "
+                             "check DISPLAY, or render a video with 'braxscope export'")
     try:
         import dearpygui.dearpygui  # noqa: F401
     except ImportError:
@@ -107,6 +111,27 @@ def run(args: argparse.Namespace) -> int:
               f"tracebacks in {app.errors.path}", file=sys.stderr)
         return 1
     return 0
+
+
+def _x_display_opens() -> bool:
+    """Whether the X server that DISPLAY names accepts a connection (True when libX11 is not there
+    to ask: then GLFW gets to try)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11") or "libX11.so.6"
+    try:
+        x11 = ctypes.CDLL(name)
+    except OSError:
+        return True
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    d = x11.XOpenDisplay(None)
+    if not d:
+        return False
+    x11.XCloseDisplay(d)
+    return True
 
 
 def _initial(session) -> str:
