@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from braxscope.replay_app.presentation import Overlays
 from braxscope.replay_app.session import SORT_KEYS, SPEEDS, ReplaySession, episode_key
 from braxscope.schema import layout
 from braxscope.schema.reader import open_store
@@ -395,9 +396,48 @@ class SessionOverAGrowingStore(RuleBasedStateMachine):
 
     @rule()
     def compare_snapshots(self):
-        picks = self.s.snapshot_picks()
-        if len(picks) >= 2:
-            assert self.s.set_compare(picks)
+        self.s.compare_snapshots()  # the button: 1-3 snapshots, or a message when there are none
+
+    @rule(pick=st.integers(0, 50), add=st.booleans())
+    def click_a_row(self, pick, add):
+        ids = self._listed()
+        if ids:
+            self.s.click_row(ids[pick % len(ids)], add=add)
+
+    @rule()
+    def press_l(self):
+        self.s.toggle_live()
+
+    @rule(pick=st.integers(-1, 6))
+    def follow_from_the_menu(self, pick):
+        labels = [self.s.target_label(t) for t in self.s.live_targets()]
+        if pick < 0 or not labels:
+            assert not self.s.follow("follow: nothing like this")
+        else:
+            assert self.s.follow(labels[pick % len(labels)]) and self.s.live
+
+    @rule(on=st.booleans())
+    def ghost(self, on):
+        self.s.set_ghost(on)
+
+    @rule(name=st.sampled_from(Overlays.names()), on=st.booleans())
+    def overlay(self, name, on):
+        self.s.set_overlay(name, on)
+
+    @rule(mode=st.sampled_from(["orbit", "pan"]), dx=st.integers(-50, 50), dy=st.integers(-50, 50),
+          notches=st.integers(-3, 3))
+    def move_the_camera(self, mode, dx, dy, notches):
+        self.s.drag(mode, dx, dy)
+        self.s.wheel(notches)
+        self.s.take_camera_moves()
+
+    @rule(first=st.integers(-5, 60), count=st.none() | st.integers(0, 30))
+    def scroll_the_browser(self, first, count):
+        self.s.scroll_table(first, count)
+
+    @rule(width=st.integers(0, 900), height=st.integers(0, 700))
+    def the_window_reflows(self, width, height):
+        self.s.set_viewport(width, height)
 
     @rule(source=st.sampled_from([None, "train", "snapshot"]), it=st.none() | st.integers(0, 6),
           ret=st.none() | st.floats(0, 30), in_progress=st.booleans())
@@ -424,27 +464,31 @@ class SessionOverAGrowingStore(RuleBasedStateMachine):
 
     @invariant()
     def only_committed_rows_are_shown(self):
-        s = self.s
-        for i, (v, q) in enumerate(zip(s.views, s.qpos())):
-            if q is None:
+        """Every cell a view would draw this frame (the session's snapshot) holds its own
+        episode's row at the cursor, and that row was committed when the session read it."""
+        scene = self.s.snapshot().scene
+        assert scene.views == tuple(self.s.views) and len(scene.cells) == len(scene.views)
+        for cell in scene.cells:
+            if cell.qpos is None:
+                assert cell.loading or cell.damaged
                 continue
-            info = s.info(v)
+            info = self.s.info(cell.id)
             w = next(w for w in self.writers if w.id == info.writer)
-            row = info.start + s.frame_of(i)
+            row = info.start + cell.frame
             slot = None if info.source == "snapshot" else info.slot
-            assert q[1] == _tag(w.index, slot) and q[0] == row, (v, q, row)  # that episode's own row
-            assert row < self.seen[w.id][info.stream], (v, row, self.seen[w.id])  # committed when read
+            assert cell.qpos[1] == _tag(w.index, slot) and cell.qpos[0] == row, (cell.id, cell.qpos, row)
+            assert row < self.seen[w.id][info.stream], (cell.id, row, self.seen[w.id])
 
     @invariant()
     def a_view_can_draw_every_state(self):
-        """What a GUI frame reads from the session (the app, the notebook panel)."""
-        s = self.s
-        for e in s.rows():
-            s.status_of(e)
-        s.length, s.time_s(), s.lag_s(), s.recorder_status(), s.live_targets(), s.snapshot_picks(), s.loading
-        for i, v in enumerate(s.views):
-            s.frame_of(i), s.data(v)
-        assert len(s.qpos()) == len(s.views)
+        """Everything a view reads per frame (the app's panels, the notebook panel)."""
+        snap = self.s.snapshot()
+        t = snap.timeline
+        assert 0 <= t.cursor <= max(0, t.length - 1) and t.cursor == self.s.cursor
+        assert snap.header.live == self.s.live
+        assert len(snap.table.rows) <= snap.table.total <= len(self.s.catalog)
+        assert {r.id for r in snap.table.rows if r.marked} <= set(self.s.views)
+        self.s.lag_s(), self.s.recorder_status(), self.s.cell_size()
 
 
 def test_the_session_survives_every_sequence_of_commands_store_events_and_clock_advances(template):
