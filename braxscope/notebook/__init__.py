@@ -13,6 +13,7 @@ that only reads a store.
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import sys
 
@@ -23,7 +24,8 @@ def _gl_note() -> str | None:
     """One line when MuJoCo will not be able to render offscreen here, else None."""
     if choose_offscreen_gl() or os.environ.get("MUJOCO_GL"):
         return None
-    if "mujoco" in sys.modules:
+    if any(ctypes.util.find_library(lib) for lib in ("EGL", "OSMesa")):
+        # There is one, but MUJOCO_GL was not set in time: mujoco had been imported first.
         return ("braxscope.notebook: mujoco was imported before braxscope with no MUJOCO_GL set, so videos need a "
                 "display: import braxscope first, or set MUJOCO_GL=egl before anything imports mujoco")
     return ("braxscope.notebook: no offscreen OpenGL found (EGL or OSMesa), so videos cannot render: "

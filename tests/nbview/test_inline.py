@@ -60,3 +60,20 @@ def test_a_bad_path_or_episode_is_one_line_in_a_notebook(ip_store, tmp_path):
     assert e.value._render_traceback_() == [f"braxscope: {e.value}"] and "\n" not in str(e.value)
     with pytest.raises(NotebookError, match="no episode"):
         bn.show(ip_store, "0:99")
+
+
+@pytest.mark.parametrize("before, says", [
+    ("import ctypes.util; ctypes.util.find_library = lambda name: None", "no offscreen OpenGL found"),
+    ("import mujoco", "mujoco was imported before braxscope"),
+])
+def test_without_a_headless_gl_the_import_says_so_in_one_line(before, says):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
+    res = subprocess.run([sys.executable, "-c", f"{before}\nimport braxscope.notebook"], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and says in lines[0], res.stderr
