@@ -145,7 +145,6 @@ class Recorder:
         self.tap_config: TapConfig | None = None
         self.layout: Layout | None = None
         self.ppo_args: dict | None = None
-        self._episode_length = 1000
         ref = weakref.ref(self)
         atexit.register(_close_at_exit, ref)
 
@@ -287,7 +286,6 @@ class Recorder:
         devices = int(local.get("local_devices_to_use") or jax.local_device_count())
         self._process_count = int(local.get("process_count") or jax.process_count())
         self._action_repeat = action_repeat
-        self._episode_length = episode_length
         self.ppo_args = args or None
         k = int(self.flush_every) if self.flush_every else _ppo_args.choose_flush_every(args or None)
         model = _mj_model(self.env)

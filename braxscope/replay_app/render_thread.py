@@ -38,7 +38,6 @@ class RenderedFrame:
     seq: int
     tag: Any
     requested_at: float
-    done_at: float
     size: tuple[int, int]  # (width, height) of the picture, in the top left of ``image``
 
 
@@ -149,7 +148,7 @@ class RenderWorker:
                 except BaseException as e:  # never kill the thread on one bad frame
                     self.error = e
                     continue
-                done = RenderedFrame(frame, seq, tag, t_req, time.perf_counter(), size)
+                done = RenderedFrame(frame, seq, tag, t_req, size)
                 with self._cond:
                     self._done = done
                     self.renders += 1

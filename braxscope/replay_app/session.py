@@ -29,6 +29,7 @@ from ..schema.control import read_control, write_control
 from ..schema.episode_id import EpisodeId, EpisodeIdError
 from ..schema.errors import BraxscopeError
 from ..schema.frames import Frames
+from ..schema.catalog import Catalog, Selection
 from ..schema.reader import EpisodeInfo, Metrics, StoreReader, WriterStatus
 from ..schema.status import episode_status, format_age
 from . import presentation as P
@@ -68,22 +69,6 @@ class CatalogFilter:
     ret_min: float | None = None
     ret_max: float | None = None
     in_progress: bool = True
-
-    def accepts(self, ep: EpisodeInfo) -> bool:
-        if self.source and ep.source != self.source:
-            return False
-        if not self.in_progress and ep.in_progress:
-            return False
-        if self.iter_min is not None and ep.iteration < self.iter_min:
-            return False
-        if self.iter_max is not None and ep.iteration > self.iter_max:
-            return False
-        r = ep.ret
-        if self.ret_min is not None and not (r >= self.ret_min):
-            return False
-        if self.ret_max is not None and not (r <= self.ret_max):
-            return False
-        return True
 
 
 @dataclass
@@ -126,7 +111,6 @@ class RecorderStatus:
 
     state: str  # "recording" | "paused" | "closed" | "failed" | "stopped" | "none"
     heartbeat_age_s: float
-    requested_recording: bool
     text: str
 
 
@@ -168,6 +152,7 @@ class ReplaySession:
         self.filter = CatalogFilter()
         self.sort_key, self.sort_desc = "id", False
         self._rows_cache: tuple | None = None  # (key, rows) of the last listing
+        self._cat: Catalog = reader.catalog()  # the catalog as columns, for the browser's queries
         self.table_first = 0
         self.table_count = TABLE_WINDOW
         # selection, cursor, clock
@@ -201,28 +186,32 @@ class ReplaySession:
 
     # ================================================================ catalog
 
-    def rows(self) -> list[EpisodeInfo]:
-        """The catalog as listed: filtered, then sorted by :attr:`sort_key` (cached until the
-        catalog, the filter or the sort changes)."""
+    def rows(self) -> Selection:
+        """The catalog as listed: filtered, then sorted by :attr:`sort_key`. A query over the
+        catalog's columns (:meth:`StoreReader.query`): a :class:`Selection`, a virtual table whose
+        rows become EpisodeInfo only when asked for (the browser asks for the visible window)."""
         with self._lock:
             key = (self.catalog_version, len(self.damaged))
             if self._rows_cache is not None and self._rows_cache[0] == key:
                 return self._rows_cache[1]
-            eps = [e for e in self.catalog if self.filter.accepts(e)]
-            sk = self.sort_key
-            if sk == "id":
-                k = lambda e: _id_order(e.id)  # noqa: E731
-            elif sk == "env":
-                k = lambda e: (e.source, e.env_id)  # noqa: E731
-            elif sk == "return":
-                k = lambda e: (-math.inf if not math.isfinite(e.ret) else e.ret)  # noqa: E731
-            elif sk == "status":
-                k = lambda e: self.status_of(e)  # noqa: E731
-            else:
-                k = lambda e: getattr(e, sk)  # noqa: E731
-            rows = sorted(eps, key=k, reverse=self.sort_desc)
-            self._rows_cache = (key, rows)
-            return rows
+            f, cat = self.filter, self._cat
+            bounds = lambda lo, hi: None if lo is None and hi is None else (lo, hi)  # noqa: E731
+            sort = self.sort_key if self.sort_key != "status" else "id"
+            sel = cat.query(source=f.source, iteration=bounds(f.iter_min, f.iter_max), ret=bounds(f.ret_min, f.ret_max),
+                            in_progress=f.in_progress, sort=sort, descending=self.sort_desc)
+            if self.sort_key == "status":
+                sel = sel.sorted_by(self._status_rank(sel), self.sort_desc)
+            self._rows_cache = (key, sel)
+            return sel
+
+    def _status_rank(self, sel: Selection) -> np.ndarray:
+        """Status words as numbers that sort as the words do (cut < damaged < done < recording)."""
+        rank = np.where(sel.column("in_progress"), 3, np.where(sel.column("complete") != 0, 2, 0))
+        for eid in self.damaged:
+            i = sel.index_of(eid)
+            if i is not None:
+                rank[i] = 1
+        return rank
 
     def set_sort(self, key: str, descending: bool = False) -> None:
         """Sort the browser by a column (:data:`SORT_KEYS`)."""
@@ -619,9 +608,8 @@ class ReplaySession:
     def recorder_status(self) -> RecorderStatus:
         """State and heartbeat of the writer the app follows (the newest one by default)."""
         with self._lock:
-            requested = bool(self.control.get("recording", True))
             if not self.writers:
-                return RecorderStatus("none", math.inf, requested, "no recorder")
+                return RecorderStatus("none", math.inf, "no recorder")
             w = None
             if self.views and self.views[0] in self._by_id:
                 wid = self._by_id[self.views[0]].writer
@@ -629,15 +617,15 @@ class ReplaySession:
             w = w or max(self.writers, key=lambda x: x.heartbeat)
             age = max(0.0, self._wall() - w.heartbeat)
             if w.state == "closed":
-                return RecorderStatus("closed", age, requested, "run finished")
+                return RecorderStatus("closed", age, "run finished")
             if w.state == "failed":
                 why = f": {w.error}" if w.error else ""
-                return RecorderStatus("failed", age, requested, f"recorder failed{why}"[:160])
+                return RecorderStatus("failed", age, f"recorder failed{why}"[:160])
             if age > self.heartbeat_timeout_s:
-                return RecorderStatus("stopped", age, requested,
+                return RecorderStatus("stopped", age,
                                       f"recorder stopped ({format_age(age)} since last heartbeat)")
             text = "recording" if w.state == "recording" else "recording paused"
-            return RecorderStatus(w.state, age, requested, f"{text}, heartbeat {format_age(age)} ago")
+            return RecorderStatus(w.state, age, f"{text}, heartbeat {format_age(age)} ago")
 
     def set_recording(self, on: bool) -> dict:
         """Ask a live recorder to pause or resume (control.json): the viewer's only write."""
@@ -942,6 +930,7 @@ class ReplaySession:
             return True
         first = not self.catalog and not self.writers
         eps = r.episodes(in_progress=True)
+        cat = r.catalog()
         writers = r.writers()
         control = read_control(self.path)
         metrics = None
@@ -956,7 +945,8 @@ class ReplaySession:
             self.control = control
             if metrics is not None:
                 self.metrics = metrics
-            if grew or first:
+            if grew or first or cat is not self._cat:
+                self._cat = cat
                 self._set_catalog(eps)
             self.problems = list(r.problems)
             # Only what is on screen is loaded: clicking through many episodes never queues them all.

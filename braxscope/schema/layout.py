@@ -34,7 +34,6 @@ METRICS_CHUNK_COLS = 32
 # Then a CRC32C of the compressed bytes (4 bytes per chunk): Blosc has no checksum and decodes
 # flipped bytes into wrong numbers silently; with it, verify and readers name the chunk.
 COMPRESSORS = (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"), Crc32cCodec())
-COMPRESSOR = COMPRESSORS  # the name the first writer used; both are the same codec chain
 
 # Chunk files named "c.<i>.0.0" side by side in the array's directory. Zarr's default "/" makes a
 # directory per chunk index ("c/<i>/0/0"): two mkdirs per chunk, which doubled the kernel time

@@ -347,10 +347,6 @@ class StoreReader:
 
     # ----------------------------------------------------------------- reads
 
-    def _read(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None = None) -> np.ndarray:
-        """Committed rows [lo, hi) of one column, retried while the sentinel shows they lag."""
-        return self._read_cols(w, stream, [column], lo, hi, slot)[column]
-
     def _read_cols(self, w: _Writer, stream: str, columns: list[str], lo: int, hi: int,
                    slot: int | None = None, per_slot: set[str] | None = None) -> dict[str, np.ndarray]:
         """Committed rows [lo, hi) of several columns of one stream. The sentinel column is read

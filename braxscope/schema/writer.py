@@ -212,7 +212,6 @@ class StoreWriter:
         self.writer_id = writer_id
         self._group_dir = self.path / layout.WRITERS_GROUP / writer_id
         self._static = static
-        self._root_attrs = root_attrs
         self.sizes = layout.sizes_of(root_attrs)
         self.train_slots = int(static["train_slots"])
         self.epoch = int(commit.get("epoch", 0)) + 1

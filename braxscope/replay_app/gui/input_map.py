@@ -37,7 +37,7 @@ class InputMap:
                 dpg.add_key_press_handler(key, callback=self._key, user_data=(command, args))
             dpg.add_mouse_wheel_handler(callback=self._wheel)
 
-    def _key(self, sender, app_data, user_data) -> None:
+    def _key(self, sender, _app_data, user_data) -> None:
         if self.typing():
             return  # typing in a text box: keys are text
         command, args = user_data

@@ -81,7 +81,7 @@ class PlotsPanel:
     def _on_drag_line(self, sender) -> None:
         self.s.seek(int(round(dpg.get_value(sender))))
 
-    def _on_plot_click(self, sender, app_data) -> None:
+    def _on_plot_click(self, sender, _app_data) -> None:
         x, _ = dpg.get_plot_mouse_pos()
         if math.isfinite(x):
             self.s.seek(int(round(x)))
