@@ -48,7 +48,7 @@ def settle(app) -> bool:
         sc = app.shown
         want = s.snapshot().scene
         return sc is not None and sc.picture == want.picture and not s.loading and \
-            all(c.qpos is not None for c in sc.cells)
+            all(c.qpos is not None for c in sc.cells) and app.viewport.picture_size == s.viewport
     ok = pump(app, until=done)
     pump(app, 0.05)
     return ok

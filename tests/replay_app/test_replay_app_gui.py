@@ -195,6 +195,14 @@ def test_cli_shows_the_first_frame_soon_after_opening_the_store(xvfb, ant_store,
     st = json.loads(stats.read_text())
     assert st["first_frame_s"] < 4.0, st  # the 2 s target: benchmarks/viewer.py (a loaded CI box is slower)
     assert st["first_frame_wall"] - t0 < 10.0
+    # and the screenshot taken then shows it: a rendered scene in the viewport, the browser's rows
+    from PIL import Image
+
+    img = np.asarray(Image.open(artifacts / "cli_view.png").convert("RGB")).astype(np.int16)
+    h, w = img.shape[:2]
+    view = img[h // 10: h // 2, int(w * 0.3): int(w * 0.6)]  # inside the viewport column, any screen size
+    assert view.std() > 20, view.std()
+    assert st["frames_shown"] >= 1 and st["trace"][0][1] == ["0:8"]  # the newest snapshot, opened by default
 
 
 @pytest.mark.slow

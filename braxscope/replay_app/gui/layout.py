@@ -38,7 +38,7 @@ def natural_size(max_w: int, max_h: int) -> tuple[int, int]:
     """The window that shows a viewport of max_w x max_h at full size."""
     side = SIDE_MAX
     w = 2 * side + max_w + 2 * PAD + 2 * GAP + 24
-    h = HEADER_H + max_h + CONTROLS_H + CURVE_MIN_H + 2 * PAD + 16
+    h = HEADER_H + max_h + CONTROLS_H + CURVE_MIN_H + 2 * PAD
     return max(w, MIN_WINDOW[0]), max(h, MIN_WINDOW[1])
 
 
