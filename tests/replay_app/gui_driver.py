@@ -5,8 +5,8 @@ callbacks. Runs in its own process (``python -m tests.replay_app.gui_driver MODE
 DearPyGui's GL context must never share a thread with the MuJoCo renderers other tests create in
 the pytest process (FIELD-NOTES).
 
-Modes: ``scenario`` (every control of the app, one after another) and ``screen`` (the window on
-the screen it opens on, then resized by the X server).
+Modes: ``scenario`` (every control of the app, one after another), ``screen`` (the window on
+the screen it opens on, then resized by the X server) and ``live`` (a store a recorder is writing).
 """
 
 from __future__ import annotations
@@ -439,6 +439,51 @@ def screen(store: str, out: Path, R: dict) -> None:
         app.close()
 
 
+def _outside_writers(path: Path) -> dict:
+    """sha256 of every store file that is not in a writer group (those are the recorder's)."""
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(path.rglob("*"))
+            if p.is_file() and p.relative_to(path).parts[0] != "writers"}
+
+
+def live(store: str, out: Path, R: dict) -> None:
+    """A store that a recorder is writing right now: L follows it; the recording toggle pauses it."""
+    path = Path(store)
+    app = open_app(store, out)
+    s = app.s
+    xi = XInput(app)
+    try:
+        before = _outside_writers(path)
+        settle(app)
+        xi.key("l", wait=False)
+        R["live_after_L"] = s.live
+        seen, lags, t_end = [], [], time.perf_counter() + 6.0
+        while time.perf_counter() < t_end:
+            app.frame()
+            sc = app.shown
+            if sc is not None and sc.cells:
+                seen.append((sc.cells[0].start, sc.cells[0].frame))
+                lag = s.lag_s()
+                if lag is not None:
+                    lags.append(lag)
+            time.sleep(0.01)
+        R["live_still"] = s.live
+        R["starts"] = sorted({st for st, _ in seen})
+        R["lag_p50"] = float(np.median(lags)) if lags else None
+        R["lag_max_last_half"] = float(max(lags[len(lags) // 2:])) if lags else None
+        R["unchanged_while_following"] = _outside_writers(path) == before
+        R["button"] = dpg.get_item_configuration("record_button")["label"] if dpg.is_item_shown("record_button") \
+            else None
+        xi.click("record_button")
+        pump(app, 0.3)
+        after = _outside_writers(path)
+        R["changed_by_toggle"] = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        R["control"] = json.loads((path / "control.json").read_text()) if (path / "control.json").exists() else None
+        R["button_after"] = dpg.get_item_configuration("record_button")["label"]
+    finally:
+        _errors(app, R)
+        app.close()
+
+
 def _app_window(d, root):
     """The app's top-level X window (the one whose name starts with "braxscope")."""
     def walk(w):
@@ -461,7 +506,7 @@ def main(mode: str, store: str, out: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     R = {}
     try:
-        (scenario if mode == "scenario" else screen)(store, out, R)
+        {"scenario": scenario, "screen": screen, "live": live}[mode](store, out, R)
     finally:
         (out / "results.json").write_text(json.dumps(R, indent=1))
 

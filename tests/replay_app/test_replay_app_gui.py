@@ -149,6 +149,25 @@ def test_no_gui_action_writes_to_the_store(shown):
     assert shown["store_checks"] >= 8 and shown["store_unchanged"] == []  # a hash of every file, after each
 
 
+@pytest.mark.slow
+def test_live_follow_moves_on_to_new_episodes_close_behind_the_writer_and_only_the_toggle_writes(
+        xvfb, tmp_path, artifacts):
+    path = tmp_path / "live.zarr"
+    # 3 rows every 0.12 s: the writer records at about real time (dt 0.04 s), as training shown live does.
+    with live_writer(path, iterations=400, episode_len=30, block=3, sleep_s=0.12):
+        R = _drive("live", xvfb, path, artifacts / "live")
+    assert R["live_after_L"] and R["live_still"]
+    # Following, not plain playback: it moved on to newer episodes as they were written (30-step
+    # episodes last 1.2 s; 6 s of following spans several) ...
+    assert len(R["starts"]) >= 3, R["starts"]
+    # ... and the shown row stays about a second behind the writer's newest committed row.
+    assert R["lag_max_last_half"] is not None and R["lag_max_last_half"] < 1.5, R
+    # The viewer wrote nothing while following; the recording toggle wrote control.json only.
+    assert R["unchanged_while_following"]
+    assert R["button"] == "Pause recording" and R["changed_by_toggle"] == ["control.json"]
+    assert R["control"]["recording"] is False and R["button_after"] == "Resume recording"
+
+
 # ---------------------------------------------------------------- the window on the screen
 
 
