@@ -98,7 +98,7 @@ class LivePanel:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def join(self, timeout: float | None = 120.0) -> "LivePanel":
+    def join(self, timeout: float | None = 600.0) -> "LivePanel":
         """Wait until the run has finished (its writers' commits say "closed") and the panel shows
         its last snapshot. A Recorder's panel stops then; a store's keeps following until stopped."""
         deadline = None if timeout is None else time.monotonic() + timeout
