@@ -61,7 +61,7 @@ class Viewer:
         s.plot_points = 300
         s.scroll_table(0, MAX_LISTED)
         self.worker = RenderWorker(model, self.width, self.height, wait=False)
-        self._presenter = threading.get_ident()  # replaced by the presenter thread's id once it runs
+        self._presenter: int | None = None  # the presenter thread's id: its widget changes are not the user's
         self._build()
         if episode is not None:
             s.select(episode)
