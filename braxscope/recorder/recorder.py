@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from ..schema import StoreWriter
+from ..schema.storage import is_url
 from ..schema.errors import BraxscopeError, NotAStoreError
 from . import ppo_args as _ppo_args
 from .sink import RecorderStats, Shared
@@ -111,11 +112,10 @@ class Recorder:
         snapshot_device: str = "cpu",
         commit_every_s: float = 0.5,
     ):
-        self.path = Path(path)
-        if isinstance(path, str) and "://" in path:
-            raise NotAStoreError(f"{path}: record into a local directory path, not a URL")
-        if self.path.exists() and (not self.path.is_dir()
-                                   or (any(self.path.iterdir()) and not (self.path / "zarr.json").exists())):
+        # A path (local disk or shared filesystem) or an s3:// / gs:// URL (braxscope[remote]).
+        self.path = path if is_url(path) else Path(path)
+        if not is_url(path) and self.path.exists() and (
+                not self.path.is_dir() or (any(self.path.iterdir()) and not (self.path / "zarr.json").exists())):
             raise NotAStoreError(f"{self.path} exists and is not a braxscope store: choose an empty or new path")
         track = [int(i) for i in track]
         if not track or min(track) < 0:
@@ -129,6 +129,8 @@ class Recorder:
         self.env_name = env_name or _env_name(env)
         self.backend = str(getattr(getattr(env, "unwrapped", env), "backend", "") or "")
         self.config = dict(config or {})
+        # A store that holds a run of another model or env is refused now, before training starts.
+        StoreWriter.check_can_join(path, _mj_model(env), env_name=self.env_name, backend=self.backend)
         self.process_index = jax.process_index() if process_index is None else int(process_index)
         self.snapshot_seed = snapshot_seed
         check_snapshot_device(snapshot_device)  # before anything is created

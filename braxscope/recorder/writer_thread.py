@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import StoreWriter, WriterFencedError
-from ..schema.control import ControlFileError, control_mtime, read_control
+from ..schema import BraxscopeError, StoreWriter, WriterFencedError
+from ..schema.control import ControlFileError, parse_control
+from ..schema.layout import CONTROL_FILE
 from .sink import Shared, TrainBlock
 
 log = logging.getLogger("braxscope")
@@ -87,7 +88,7 @@ class WriterThread(threading.Thread):
         self.heartbeat_s = heartbeat_s
         self.control_poll_s = control_poll_s
         self._control_seen = control_since
-        self._control_mtime = 0.0
+        self._control_raw: bytes | None = None
         self.video = video
         self._pending: dict[int, dict[int, TrainBlock]] = {}
         self._last_emitted: int | None = None  # global count of the last emitted block
@@ -265,13 +266,18 @@ class WriterThread(threading.Thread):
     # ------------------------------------------------------------ control, state, commit
 
     def _poll_control(self) -> None:
-        path = self.writer.path
-        m = control_mtime(path)
-        if m == self._control_mtime:
-            return
-        self._control_mtime = m
+        # One small read through the store's storage (a local file, or a GET); parsed when it changed.
         try:
-            doc = read_control(path, strict=True)
+            raw = self.writer.storage.get(CONTROL_FILE)
+        except (OSError, BraxscopeError):
+            return  # unreadable now (a lagging share, a network blip): asked again at the next poll
+        if raw == self._control_raw:
+            return
+        self._control_raw = raw
+        if raw is None:
+            return  # absent: nothing is asked
+        try:
+            doc = parse_control(raw)
         except ControlFileError as e:
             # Once per version of the file (the poll re-reads it only when it changes).
             log.warning("braxscope: ignoring %s; recording goes on as before", e)

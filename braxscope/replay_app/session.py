@@ -629,7 +629,7 @@ class ReplaySession:
 
     def set_recording(self, on: bool) -> dict:
         """Ask a live recorder to pause or resume (control.json): the viewer's only write."""
-        doc = write_control(self.path, recording=bool(on))
+        doc = write_control(self.reader.storage, recording=bool(on))
         with self._lock:
             self.control = doc
         return doc
@@ -932,7 +932,7 @@ class ReplaySession:
         eps = r.episodes(in_progress=True)
         cat = r.catalog()
         writers = r.writers()
-        control = read_control(self.path)
+        control = read_control(self.reader.storage)
         metrics = None
         if grew or first:
             try:

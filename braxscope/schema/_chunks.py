@@ -9,14 +9,12 @@ module writes is byte-for-byte what Zarr would write, so any Zarr client still r
 
 Only arrays chunked along the row axis alone (trailing chunk extents = trailing shape) take this
 path; anything else (metrics/values, or a store another tool rewrote) goes through Zarr.
+Bytes move through the store's :class:`~braxscope.schema.storage.Storage` (local or remote).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from pathlib import Path
 
 import numpy as np
 import zarr
@@ -62,14 +60,6 @@ def _codecs_of(arr: zarr.Array):
     return codecs[1]._blosc_codec, crc
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    # Same scheme as zarr's LocalStore: a reader sees the old or the new chunk, never half of one;
-    # a killed writer leaves only a *.partial orphan, which resume removes.
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
-    _write_in_place(tmp, data)
-    os.replace(tmp, path)
-
-
 class ChunkedColumn:
     """One array ``[rows, *trailing]`` chunked ``(C, *trailing)``: read and write row ranges.
 
@@ -77,8 +67,9 @@ class ChunkedColumn:
     partly filled chunk is kept in memory, so appending a few rows never reads a chunk back.
     """
 
-    def __init__(self, array_dir: Path, arr: zarr.Array):
-        self.dir = Path(array_dir)
+    def __init__(self, storage, key: str, arr: zarr.Array):
+        self.storage = storage  # a schema.storage.Storage
+        self.key = key.strip("/")  # the array's key prefix, e.g. "writers/p0-.../train/qpos"
         self.dtype = np.dtype(arr.dtype).newbyteorder("<")
         self.rows_per_chunk = int(arr.chunks[0])
         self.trailing = tuple(int(s) for s in arr.shape[1:])
@@ -94,16 +85,12 @@ class ChunkedColumn:
         self.capacity = int(arr.shape[0])
         self.empty = any(t == 0 for t in self.trailing)  # nothing is ever stored (e.g. nu == 0)
         self._suffix = "".join(self._sep + "0" for _ in self.trailing)
-        self._prefix = f"{self.dir}{os.sep}c{self._sep}"
+        self._prefix = f"{self.key}/c{self._sep}"
         self._tail: tuple[int, np.ndarray] | None = None  # (chunk index, chunk) of the write tail
 
-    # ---------------------------------------------------------------- paths
+    # ---------------------------------------------------------------- keys
 
-    def chunk_path(self, c: int) -> Path:
-        return Path(self._chunk_str(c))
-
-    def _chunk_str(self, c: int) -> str:
-        # Plain strings on the read path: pathlib costs about a quarter of a small chunk read.
+    def chunk_key(self, c: int) -> str:
         return f"{self._prefix}{c}{self._suffix}"
 
     def _new_chunk(self) -> np.ndarray:
@@ -135,12 +122,8 @@ class ChunkedColumn:
 
     def read_chunk(self, c: int) -> np.ndarray | None:
         """Chunk ``c`` decoded, or None when its file does not exist (all fill values)."""
-        try:
-            with open(self._chunk_str(c), "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            return None
-        return self.decode(c, raw)
+        raw = self.storage.get(self.chunk_key(c))
+        return None if raw is None else self.decode(c, raw)
 
     def read(self, lo: int, hi: int, slot: int | None = None, *, strict: bool = False) -> np.ndarray:
         """Rows ``[lo, hi)`` (of trailing index ``slot`` on axis 1 when given), a fresh array.
@@ -153,9 +136,12 @@ class ChunkedColumn:
                 out[...] = self.fill
             return out
         C = self.rows_per_chunk
-        for c in range(lo // C, (hi - 1) // C + 1):
+        span = range(lo // C, (hi - 1) // C + 1)
+        # One call for all chunks: on object storage, one round trip instead of one per chunk.
+        raws = self.storage.get_many([self.chunk_key(c) for c in span])
+        for c, raw in zip(span, raws):
             a, b = max(lo, c * C), min(hi, (c + 1) * C)
-            chunk = self.read_chunk(c)
+            chunk = None if raw is None else self.decode(c, raw)
             dst = out[a - lo : b - lo]
             if chunk is None:
                 if strict:
@@ -184,8 +170,8 @@ class ChunkedColumn:
             self._tail = (c, chunk)
 
     def encode_rows(self, n: int, data: np.ndarray,
-                    published: int) -> list[tuple[Path, np.ndarray, "ChunkedColumn", bool]]:
-        """The chunk files for rows ``[n, n+len(data))`` as (path, chunk, column, atomic); the
+                    published: int) -> list[tuple[str, np.ndarray, "ChunkedColumn", bool]]:
+        """The chunk files for rows ``[n, n+len(data))`` as (key, chunk, column, replace); the
         caller encodes and writes them with :func:`write_files` before the next call.
 
         ``published`` is the committed row count readers know. A chunk that holds none of those
@@ -212,7 +198,7 @@ class ChunkedColumn:
                     chunk = self._new_chunk()  # append-only: nothing of ours is in it yet
                 chunk[a - c * C : b - c * C] = data[a - n : b - n]
                 self._tail = (c, chunk) if b < (c + 1) * C else None
-            out.append((self.chunk_path(c), chunk, self, c * C < published))
+            out.append((self.chunk_key(c), chunk, self, c * C < published))
         return out
 
     def encode(self, chunk: np.ndarray) -> bytes:
@@ -223,45 +209,32 @@ class ChunkedColumn:
 
     def set_capacity(self, rows: int) -> None:
         """Publish a new capacity (the ``shape[0]`` of ``zarr.json``); readers ignore it."""
-        meta_path = self.dir / "zarr.json"
-        with open(meta_path, "rb") as f:
-            doc = json.loads(f.read())
+        meta_key = f"{self.key}/zarr.json"
+        doc = json.loads(self.storage.get(meta_key))
         doc["shape"][0] = int(rows)
-        tmp = meta_path.with_name(f"zarr.json.{uuid.uuid4().hex}.partial")
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=2)
-        os.replace(tmp, meta_path)
+        self.storage.put(meta_key, json.dumps(doc, indent=2).encode())
         if rows < self.capacity:
             # Like zarr's resize: chunks wholly outside the new shape go.
             C = self.rows_per_chunk
             for c in range(-(-rows // C), -(-self.capacity // C)):
-                try:
-                    self.chunk_path(c).unlink()
-                except FileNotFoundError:
-                    pass
+                self.storage.delete(self.chunk_key(c))
         self.capacity = int(rows)
 
 
-def _write_in_place(path: Path, data: bytes) -> None:
-    try:
-        f = open(path, "wb")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(path, "wb")
-    with f:
-        f.write(data)
-
-
-def _encode_and_write(path: Path, chunk: np.ndarray, col: ChunkedColumn, atomic: bool = True) -> None:
-    (_atomic_write if atomic else _write_in_place)(path, col.encode(chunk))
-
-
 def write_files(files: list[tuple], pool=None) -> None:
-    """Encode and write chunks, in parallel when given a thread pool (Blosc, CRC32C and file I/O
-    release the GIL)."""
-    if pool is None or len(files) < 2:
-        for f in files:
-            _encode_and_write(*f)
+    """Encode chunks (in parallel when given a thread pool: Blosc and CRC32C release the GIL) and
+    write them through their column's storage in one call (one round trip on object storage)."""
+    if not files:
         return
-    for fut in [pool.submit(_encode_and_write, *f) for f in files]:
-        fut.result()
+    if pool is None or len(files) < 2:
+        encoded = [col.encode(chunk) for _, chunk, col, _ in files]
+    else:
+        encoded = [f.result() for f in [pool.submit(col.encode, chunk) for _, chunk, col, _ in files]]
+    storage = files[0][2].storage
+    if pool is not None and not storage.remote and len(files) > 1:
+        # Local files: the writes themselves release the GIL too.
+        for f in [pool.submit(storage.put, key, data, replace=replace)
+                  for (key, _, _, replace), data in zip(files, encoded)]:
+            f.result()
+        return
+    storage.put_many([(key, data, replace) for (key, _, _, replace), data in zip(files, encoded)])

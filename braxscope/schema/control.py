@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 
-from . import _atomic, layout
+from . import layout
 from .errors import BraxscopeError
+from .storage import open_storage
 
 DEFAULT = {"recording": True, "track": None, "updated": 0.0}
 
@@ -45,13 +45,20 @@ def parse_control(raw: bytes) -> dict:
     return {"recording": recording, "track": track, "updated": float(updated)}
 
 
-def read_control(store_path: str | Path, *, strict: bool = False) -> dict:
-    """``{"recording": bool, "track": list[int] | None, "updated": float}``. Absent or unreadable:
-    the defaults. Malformed: the defaults, or :class:`ControlFileError` when ``strict``."""
-    path = Path(store_path) / layout.CONTROL_FILE
+def read_control_bytes(location) -> bytes | None:
+    """control.json's bytes (None when absent or unreadable): one small read, for change detection."""
     try:
-        raw = path.read_bytes()
-    except OSError:
+        return open_storage(location, read_only=True).get(layout.CONTROL_FILE)
+    except (OSError, BraxscopeError):
+        return None
+
+
+def read_control(location, *, strict: bool = False) -> dict:
+    """``{"recording": bool, "track": list[int] | None, "updated": float}`` from the store at
+    ``location`` (a path, a URL or a Storage). Absent or unreadable: the defaults. Malformed: the
+    defaults, or :class:`ControlFileError` when ``strict``."""
+    raw = read_control_bytes(location)
+    if raw is None:
         return dict(DEFAULT)
     try:
         return parse_control(raw)
@@ -61,25 +68,17 @@ def read_control(store_path: str | Path, *, strict: bool = False) -> dict:
         return dict(DEFAULT)
 
 
-def write_control(store_path: str | Path, *, recording: bool | None = None, track: list[int] | None = None) -> dict:
-    """Change the request; keeps fields not given (a malformed file is replaced whole). Atomic (a
-    recorder never reads half a file)."""
-    doc = read_control(store_path)
+def write_control(location, *, recording: bool | None = None, track: list[int] | None = None) -> dict:
+    """Change the request; keeps fields not given (a malformed file is replaced whole). Replaced
+    whole (a rename, or one PUT), so a recorder never reads half a file."""
+    doc = read_control(location)
     if recording is not None:
         doc["recording"] = bool(recording)
     if track is not None:
         doc["track"] = [int(i) for i in track]
     doc["updated"] = time.time()
-    _atomic.write_json_atomic(Path(store_path) / layout.CONTROL_FILE, doc)
+    open_storage(location, read_only=False).writable().put(layout.CONTROL_FILE, json.dumps(doc, indent=1).encode())
     return doc
 
 
-def control_mtime(store_path: str | Path) -> float:
-    """Cheap change detection for the recorder's poll (one stat)."""
-    try:
-        return (Path(store_path) / layout.CONTROL_FILE).stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-__all__ = ["read_control", "write_control", "control_mtime", "parse_control", "ControlFileError"]
+__all__ = ["read_control", "read_control_bytes", "write_control", "parse_control", "ControlFileError"]

@@ -17,7 +17,6 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import zarr
-from zarr.storage import LocalStore
 
 from . import layout
 from .errors import (
@@ -25,12 +24,11 @@ from .errors import (
     CorruptStoreError,
     EpisodeNotFoundError,
     ModelError,
-    NewerSchemaError,
-    NotAStoreError,
     NotYetVisibleError,
     ShapeMismatchError,
-    StoreNotFoundError,
 )
+from .root import load_json, parse_json, read_root
+from .storage import Storage, open_storage
 from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
 from .catalog import Catalog, EpisodeInfo, Selection, _Block, episode_info, episode_infos
 from .episode_id import EpisodeId, EpisodeIdError
@@ -43,6 +41,9 @@ _VISIBILITY_RETRY_S = 2.0
 # How often a tailing reader (the viewer's live mode) should call ``refresh()``. A refresh that
 # finds nothing new costs one small JSON read per writer (about 0.1 ms locally).
 POLL_INTERVAL_S = 0.2
+
+# On object storage, how often ``refresh()`` lists the writer groups (to find new writers).
+_LIST_EVERY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -86,24 +87,6 @@ class WriterStatus:
         return time.time() - self.heartbeat
 
 
-def _load_json(path: Path, what: str) -> dict:
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise CorruptStoreError(f"{path} is missing: the store's {what} metadata is gone "
-                                f"(restore it from a backup)") from None
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise CorruptStoreError(f"{path} is not valid JSON "
-                                f"({e.__class__.__name__} at byte {getattr(e, 'pos', getattr(e, 'start', '?'))}): "
-                                f"the store's {what} metadata is damaged") from None
-    if not isinstance(doc, dict):
-        raise CorruptStoreError(f"{path} is not a JSON object: the store's {what} metadata is damaged")
-    return doc
-
-
 class _Writer:
     """What a reader knows of one writer group: static facts, the last commit, array handles."""
 
@@ -127,8 +110,8 @@ class _Writer:
         self.episode_rows = 0
 
     @property
-    def dir(self) -> Path:
-        return self.reader.path / layout.WRITERS_GROUP / self.id
+    def key(self) -> str:
+        return f"{layout.WRITERS_GROUP}/{self.id}"
 
     def rows(self, stream: str) -> int:
         return int(self.commit.get("rows", {}).get(stream, 0))
@@ -140,7 +123,7 @@ class _Writer:
         if arr is None or arr.shape[0] < need_rows:
             path = f"{layout.WRITERS_GROUP}/{self.id}/{stream}/{column}"
             try:
-                arr = zarr.open_array(store=self.reader._store, path=path, mode="r")
+                arr = zarr.open_array(store=self.reader.storage.zarr_store, path=path, mode="r")
             except Exception as e:
                 raise CorruptStoreError(f"{path} cannot be opened ({_short(e)}): the store is damaged there") from None
             self.arrays[key] = arr
@@ -155,7 +138,7 @@ class _Writer:
         if key not in self.columns:
             arr = self.array(stream, column, 0)
             try:
-                self.columns[key] = ChunkedColumn(self.dir / stream / column, arr)
+                self.columns[key] = ChunkedColumn(self.reader.storage, f"{self.key}/{stream}/{column}", arr)
             except UnsupportedLayout:
                 self.columns[key] = None
         return self.columns[key]
@@ -174,12 +157,14 @@ class StoreReader:
     One thread may call :meth:`refresh` (a poller) while others read episodes and frames.
     """
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, storage: Storage):
+        self.storage = storage
+        # What the user named: a Path for a local store (as before), the URL for a remote one.
+        self.path = storage.url if storage.remote else Path(storage.url)
         self._refresh_lock = threading.Lock()
-        # LocalStore on a plain path, never a file:// URL: fsspec writes (and reads) non-atomically.
-        self._store = LocalStore(path, read_only=True)
-        root = self._read_root()
+        self._writer_names: list[str] = []
+        self._listed_at = -float("inf")
+        root = read_root(storage)
         self.info = RunInfo(root)
         self.sizes = layout.sizes_of(root)
         self._writers: dict[str, _Writer] = {}
@@ -193,34 +178,13 @@ class StoreReader:
 
     # ------------------------------------------------------------------ open
 
-    def _read_root(self) -> dict:
-        doc = _load_json(self.path / "zarr.json", "root")
-        if doc.get("zarr_format") != 3 or doc.get("node_type") != "group":
-            raise NotAStoreError(f"{self.path} is not a Zarr v3 group: not a braxscope store")
-        attrs = doc.get("attributes", {}).get(layout.ROOT_ATTR)
-        if not isinstance(attrs, dict):
-            raise NotAStoreError(f"{self.path} is a Zarr store but not a braxscope store "
-                                 f"(no '{layout.ROOT_ATTR}' attributes)")
-        version = attrs.get("schema_version")
-        if not isinstance(version, int):
-            raise CorruptStoreError(f"{self.path}/zarr.json has no valid schema_version: the root metadata is damaged")
-        if version > layout.SCHEMA_VERSION:
-            raise NewerSchemaError(
-                f"{self.path} has schema version {version}; this braxscope reads up to {layout.SCHEMA_VERSION}: "
-                "upgrade braxscope (pip install -U braxscope)"
-            )
-        for key in ("nq", "nv", "nu", "dt", "env_name"):
-            if key not in attrs:
-                raise CorruptStoreError(f"{self.path}/zarr.json lacks '{key}': the root metadata is damaged")
-        return attrs
-
     def _check_writer_shapes(self, w: _Writer) -> None:
         """Array metadata must agree with the model sizes and the writer's slot count."""
         slots = int(w.static.get("train_slots", 0))
         for stream in layout.TRAJECTORY_STREAMS:
             n_slots = slots if stream == layout.TRAIN else 1
             for c in layout.columns_of(stream, self.sizes):
-                meta = _load_json(w.dir / stream / c.name / "zarr.json", f"{stream}/{c.name} array")
+                meta = load_json(self.storage, f"{w.key}/{stream}/{c.name}/zarr.json", f"{stream}/{c.name} array")
                 expected = c.trailing(n_slots, self.sizes)
                 got = tuple(meta.get("shape", ()))[1:]
                 if got != expected:
@@ -241,15 +205,18 @@ class StoreReader:
 
     def _refresh(self) -> bool:
         grew = False
-        wdir = self.path / layout.WRITERS_GROUP
-        try:
-            names = sorted(e.name for e in os.scandir(wdir) if e.is_dir())
-        except (FileNotFoundError, NotADirectoryError):
-            names = []
-        for name in names:
+        now = time.monotonic()
+        # Listing is the one request that finds new writers; on object storage it is rate-limited
+        # (a joining writer shows within _LIST_EVERY_S), everything else is read by key.
+        if not self.storage.remote or now - self._listed_at >= _LIST_EVERY_S:
+            self._writer_names = self.storage.list_dir(layout.WRITERS_GROUP)
+            self._listed_at = now
+        names = self._writer_names
+        keys = [f"{layout.WRITERS_GROUP}/{name}/zarr.json" for name in names]
+        for name, key, raw in zip(names, keys, self.storage.get_many(keys)):
             w = self._writers.get(name)
             try:
-                doc = _load_json(wdir / name / "zarr.json", f"writer {name}")
+                doc = parse_json(raw, self.storage.describe(key), f"writer {name}")
             except CorruptStoreError as e:
                 if w is None:
                     self._problem(str(e), e)
@@ -406,14 +373,16 @@ class StoreReader:
 
     def writers(self) -> list[WriterStatus]:
         out = []
-        for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
+        ordered = sorted(self._writers.values(), key=lambda w: w.ordinal)
+        locks = self.storage.get_many([f"{w.key}/{layout.LOCK_FILE}" for w in ordered])
+        for w, lock in zip(ordered, locks):
             c = w.commit
             out.append(WriterStatus(
                 writer_id=w.id, ordinal=w.ordinal, process_index=int(w.static.get("process_index", 0)),
                 host=str(w.static.get("host", "")), epoch=int(c.get("epoch", 0)), state=str(c.get("state", "unknown")),
                 heartbeat=float(c.get("heartbeat", 0.0)), rows=dict(c.get("rows", {})),
                 dropped_rows=int(c.get("dropped_rows", 0)), last_env_step=int(c.get("last_env_step", -1)),
-                locked=(w.dir / layout.LOCK_FILE).exists(), error=str(c.get("error", "")),
+                locked=lock is not None, error=str(c.get("error", "")),
             ))
         return out
 
@@ -556,7 +525,7 @@ class StoreReader:
 
     def model_bytes(self) -> bytes:
         try:
-            arr = zarr.open_array(store=self._store, path=layout.MODEL_ARRAY, mode="r")
+            arr = zarr.open_array(store=self.storage.zarr_store, path=layout.MODEL_ARRAY, mode="r")
             blob = np.asarray(arr[:], dtype=np.uint8).tobytes()
         except Exception as e:
             raise ModelError(f"the store's embedded model cannot be read ({_short(e)}): the store is damaged") from None
@@ -578,7 +547,7 @@ class StoreReader:
     def control(self) -> dict:
         from .control import read_control
 
-        return read_control(self.path)
+        return read_control(self.storage)
 
 
 def _open_value(ep: EpisodeInfo, column: str):
@@ -588,19 +557,7 @@ def _open_value(ep: EpisodeInfo, column: str):
     return getattr(ep, "ret" if column == "return" else column)
 
 
-def open_store(path: str | os.PathLike) -> StoreReader:
-    """Open a store read-only. Raises a :class:`BraxscopeError` subclass with a one-line message."""
-    if isinstance(path, str) and "://" in path:
-        raise NotAStoreError(f"{path}: open local stores by plain path, not a URL")
-    p = Path(path)
-    if not p.exists():
-        raise StoreNotFoundError(f"{p} does not exist: check the path (a store is a directory like runs/demo.zarr)")
-    if not p.is_dir():
-        raise NotAStoreError(f"{p} is a file, not a braxscope store (a store is a directory like runs/demo.zarr)")
-    if not (p / "zarr.json").exists():
-        if (p / layout.WRITERS_GROUP).is_dir() or (p / layout.MODEL_ARRAY).is_dir():
-            raise CorruptStoreError(
-                f"{p}/zarr.json is missing: the store's root metadata is gone (restore it from a backup)"
-            )
-        raise NotAStoreError(f"{p} is not a braxscope store (no zarr.json): point at the directory a recorder wrote")
-    return StoreReader(p)
+def open_store(location: str | os.PathLike | Storage) -> StoreReader:
+    """Open a store read-only: a path (local disk or shared filesystem), ``s3://bucket/path`` or
+    ``gs://bucket/path``. Raises a :class:`BraxscopeError` subclass with a one-line message."""
+    return StoreReader(open_storage(location, read_only=True))

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import zarr
-from zarr.storage import LocalStore
-
-from . import _atomic, layout
+from . import layout
 from ._chunks import ChunkDecodeError, ChunkedColumn, UnsupportedLayout
-from .errors import BraxscopeError, NewerSchemaError, NotAStoreError, StoreNotFoundError
+from .errors import BraxscopeError, CorruptStoreError
+from .lease import lock_is_stale, read_lock
+from .root import check_location, root_attrs
+from .storage import Storage, open_storage
 from .model_blob import model_from_bytes, sha256
 
 DAMAGE = "damage"
@@ -60,14 +61,14 @@ class Report:
         self.findings.append(Finding(INFO, where, what))
 
 
-def _json(path: Path) -> tuple[dict | None, str | None]:
+def _json(st: Storage, key: str) -> tuple[dict | None, str | None]:
     """(document, None) or (None, why it is unusable)."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, "zarr.json is missing"
+        raw = st.get(key)
     except OSError as e:
         return None, f"zarr.json cannot be read ({e.strerror})"
+    if raw is None:
+        return None, "zarr.json is missing"
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
@@ -78,56 +79,46 @@ def _json(path: Path) -> tuple[dict | None, str | None]:
     return doc, None
 
 
-def verify(path: str | Path) -> Report:
-    """Check the store at ``path``. Raises StoreNotFoundError / NotAStoreError / NewerSchemaError
-    for input that is not a store this version can check; returns a Report otherwise."""
-    p = Path(path)
-    if not p.exists():
-        raise StoreNotFoundError(f"{p} does not exist: check the path (a store is a directory like runs/demo.zarr)")
-    if not p.is_dir():
-        raise NotAStoreError(f"{p} is a file, not a braxscope store (a store is a directory like runs/demo.zarr)")
-    report = Report(p)
-    root, why = _json(p / "zarr.json")
-    if root is None:
-        # A directory holding our parts but no readable root metadata is a damaged store;
-        # anything else is not a store at all.
-        if (p / layout.WRITERS_GROUP).is_dir() or (p / layout.MODEL_ARRAY).is_dir():
-            report.damage("zarr.json",
-                          f"{why}: the run's metadata (model sizes, names, dt) is lost; restore it from a backup")
-            return report
-        raise NotAStoreError(f"{p} is not a braxscope store (no zarr.json): point at the directory a recorder wrote")
-    if root.get("zarr_format") != 3 or root.get("node_type") != "group":
-        raise NotAStoreError(f"{p} is not a Zarr v3 group: not a braxscope store")
-    attrs = root.get("attributes", {}).get(layout.ROOT_ATTR) if isinstance(root.get("attributes"), dict) else None
-    if not isinstance(attrs, dict):
-        raise NotAStoreError(f"{p} is a Zarr store but not a braxscope store (no '{layout.ROOT_ATTR}' attributes)")
-    version = attrs.get("schema_version")
-    if not isinstance(version, int):
-        report.damage("zarr.json", "schema_version is missing or not an integer: the root metadata is damaged")
+def verify(location) -> Report:
+    """Check the store at ``location`` (a path, s3:// or gs:// URL, or a Storage). Raises
+    StoreNotFoundError / NotAStoreError / NewerSchemaError for input that is not a store this
+    version can check; returns a Report otherwise."""
+    st = open_storage(location, read_only=True)
+    report = Report(st.url if st.remote else Path(st.url))
+    try:
+        check_location(st)
+    except CorruptStoreError:
+        # Our parts without their root metadata: a damaged store (anything else is not a store).
+        report.damage("zarr.json", "zarr.json is missing: the run's metadata (model sizes, names, dt) is lost; "
+                                   "restore it from a backup")
         return report
-    if version > layout.SCHEMA_VERSION:
-        raise NewerSchemaError(
-            f"{p} has schema version {version}; this braxscope reads up to {layout.SCHEMA_VERSION}: "
-            "upgrade braxscope (pip install -U braxscope)"
-        )
-    missing = [k for k in ("nq", "nv", "nu", "dt", "env_name", "model_sha256") if k not in attrs]
-    if missing:
-        report.damage("zarr.json", f"root attributes lack {', '.join(missing)}: the root metadata is damaged")
+    root, why = _json(st, "zarr.json")
+    if root is None:
+        report.damage("zarr.json",
+                      f"{why}: the run's metadata (model sizes, names, dt) is lost; restore it from a backup")
+        return report
+    try:
+        attrs = root_attrs(root, st.url)  # the reader's own checks: not a store, newer, damaged
+    except CorruptStoreError as e:
+        report.damage("zarr.json", str(e))
+        return report
+    if "model_sha256" not in attrs:
+        report.damage("zarr.json", "root attributes lack model_sha256: the root metadata is damaged")
         return report
     sizes = layout.sizes_of(attrs)
-    _check_model(p, attrs, sizes, report)
-    _check_writers(p, sizes, report)
-    partials = sorted(str(f.relative_to(p)) for f in p.rglob("*.partial"))
+    _check_model(st, attrs, sizes, report)
+    _check_writers(st, sizes, report)
+    partials = st.partials()
     if partials:
         report.info(partials[0],
                     f"{len(partials)} orphaned temp file(s) from a killed writer; the next resume removes them")
     return report
 
 
-def _check_model(p: Path, attrs: dict, sizes: dict, report: Report) -> None:
+def _check_model(st: Storage, attrs: dict, sizes: dict, report: Report) -> None:
     where = layout.MODEL_ARRAY
     try:
-        arr = zarr.open_array(store=LocalStore(p, read_only=True), path=layout.MODEL_ARRAY, mode="r")
+        arr = zarr.open_array(store=st.zarr_store, path=layout.MODEL_ARRAY, mode="r")
         blob = np.asarray(arr[:], dtype=np.uint8).tobytes()
     except Exception as e:
         report.damage(where, f"the embedded model cannot be read ({_short(e)})")
@@ -147,20 +138,18 @@ def _check_model(p: Path, attrs: dict, sizes: dict, report: Report) -> None:
         report.damage(where, f"the model has sizes {got} but the root attributes say {sizes}")
 
 
-def _check_writers(p: Path, sizes: dict, report: Report) -> None:
-    wdir = p / layout.WRITERS_GROUP
-    doc, why = _json(wdir / "zarr.json")
+def _check_writers(st: Storage, sizes: dict, report: Report) -> None:
+    doc, why = _json(st, f"{layout.WRITERS_GROUP}/zarr.json")
+    names = st.list_dir(layout.WRITERS_GROUP)
     if doc is None:
         report.damage(layout.WRITERS_GROUP, why)
-        if not wdir.is_dir():
-            return
-    for d in sorted(e for e in wdir.iterdir() if e.is_dir()):
-        _check_writer(p, d, sizes, report)
+    for name in names:
+        _check_writer(st, name, sizes, report)
 
 
-def _check_writer(p: Path, d: Path, sizes: dict, report: Report) -> None:
-    where = f"{layout.WRITERS_GROUP}/{d.name}"
-    doc, why = _json(d / "zarr.json")
+def _check_writer(p: Storage, name: str, sizes: dict, report: Report) -> None:
+    where = f"{layout.WRITERS_GROUP}/{name}"
+    doc, why = _json(p, f"{where}/zarr.json")
     if doc is None:
         report.damage(where, f"{why}: this writer's commit record is lost")
         return
@@ -173,7 +162,7 @@ def _check_writer(p: Path, d: Path, sizes: dict, report: Report) -> None:
         report.info(where, "no commit record: its creation was interrupted; readers ignore it")
         return
     report.writers += 1
-    _check_lock(d, where, commit, report)
+    _check_lock(p, where, commit, report)
     rows = commit.get("rows", {})
     slots = int(static.get("train_slots", 0))
     for stream in layout.ALL_STREAMS:
@@ -187,32 +176,30 @@ def _check_writer(p: Path, d: Path, sizes: dict, report: Report) -> None:
     _check_catalog(p, where, rows, slots, report)
 
 
-def _check_lock(d: Path, where: str, commit: dict, report: Report) -> None:
-    lock_path = d / layout.LOCK_FILE
-    if not lock_path.exists():
+def _check_lock(st: Storage, where: str, commit: dict, report: Report) -> None:
+    held = read_lock(st, where)
+    if held is None:
         return
-    try:
-        held = _atomic.read_json(lock_path)
-    except (OSError, ValueError):
+    if not held:
         report.info(f"{where}/{layout.LOCK_FILE}", "unreadable writer lock: the next resume replaces it")
         return
     hb = commit.get("heartbeat")
     age = f"{time.time() - float(hb):.0f} s ago" if isinstance(hb, (int, float)) else "never"
     who = f"pid {held.get('pid')} on {held.get('host')}"
-    if _atomic.lock_is_stale(held, hb if isinstance(hb, (int, float)) else None, 120.0):
+    if lock_is_stale(held, hb if isinstance(hb, (int, float)) else None, 120.0):
         report.info(f"{where}/{layout.LOCK_FILE}",
                     f"stale writer lock ({who}, last heartbeat {age}): the next resume takes it over")
     else:
         report.info(f"{where}/{layout.LOCK_FILE}", f"a writer is attached ({who}, last heartbeat {age})")
 
 
-def _open(p: Path, rel: str):
-    return zarr.open_array(store=LocalStore(p, read_only=True), path=rel, mode="r")
+def _open(p: Storage, rel: str):
+    return zarr.open_array(store=p.zarr_store, path=rel, mode="r")
 
 
-def _check_column(p: Path, where: str, col: layout.Column, trailing: tuple, n: int, stream: str,
+def _check_column(p: Storage, where: str, col: layout.Column, trailing: tuple, n: int, stream: str,
                   report: Report) -> None:
-    doc, why = _json(p / where / "zarr.json")
+    doc, why = _json(p, f"{where}/zarr.json")
     if doc is None:
         report.damage(where, why)
         return
@@ -232,7 +219,7 @@ def _check_column(p: Path, where: str, col: layout.Column, trailing: tuple, n: i
         report.damage(where, f"holds {arr.shape[0]} rows but {n} are committed")
         return
     try:
-        chunked = ChunkedColumn(p / where, arr)
+        chunked = ChunkedColumn(p, where, arr)
     except UnsupportedLayout as e:
         report.damage(where, f"not in layout v1 ({e})")
         return
@@ -262,7 +249,7 @@ def _check_column(p: Path, where: str, col: layout.Column, trailing: tuple, n: i
                                      f"{c * C + bad[0]}-{c * C + bad[-1]} ({bad.size} rows)")
 
 
-def _check_metric_values(p: Path, where: str, n: int, n_names: int, report: Report) -> None:
+def _check_metric_values(p: Storage, where: str, n: int, n_names: int, report: Report) -> None:
     try:
         arr = _open(p, where)
     except Exception as e:
@@ -282,14 +269,14 @@ def _check_metric_values(p: Path, where: str, n: int, n_names: int, report: Repo
                                  f"cannot be decoded ({_short(e)})")
 
 
-def _check_catalog(p: Path, where: str, rows: dict, slots: int, report: Report) -> None:
+def _check_catalog(p: Storage, where: str, rows: dict, slots: int, report: Report) -> None:
     n = int(rows.get(layout.CATALOG, 0))
     if n == 0:
         return
     cols = {}
     for name in ("start", "length", "source", "slot"):
         try:
-            cols[name] = ChunkedColumn(p / where / layout.CATALOG / name,
+            cols[name] = ChunkedColumn(p, f"{where}/{layout.CATALOG}/{name}",
                                        _open(p, f"{where}/{layout.CATALOG}/{name}")).read(0, n)
         except Exception:
             return  # already reported by the column checks
@@ -315,9 +302,9 @@ def _check_catalog(p: Path, where: str, rows: dict, slots: int, report: Report) 
                                                    f"(first: catalog row {int(bad_slot[0])})")
 
 
-def _sz(p: Path, key: str):
+def _sz(p: Storage, key: str):
     try:
-        return json.loads((p / "zarr.json").read_bytes())["attributes"][layout.ROOT_ATTR][key]
+        return json.loads(p.get("zarr.json"))["attributes"][layout.ROOT_ATTR][key]
     except Exception:
         return "?"
 

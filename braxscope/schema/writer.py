@@ -10,6 +10,7 @@ A crash at any point loses at most the rows appended since the last commit.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import socket
@@ -23,19 +24,20 @@ from typing import Mapping
 import mujoco
 import numpy as np
 import zarr
-from zarr.storage import LocalStore
+from zarr.core.buffer import default_buffer_prototype
+from zarr.core.group import GroupMetadata
 
-from . import _atomic, layout
+from . import layout
 from .errors import (
     BraxscopeError,
     CorruptStoreError,
     NotAStoreError,
     ShapeMismatchError,
-    WriterFencedError,
-    WriterLockedError,
 )
 from ._chunks import ChunkDecodeError, ChunkedColumn, write_files
+from .lease import Lease
 from .model_blob import model_names, model_to_bytes, sha256
+from .storage import Storage, open_storage
 
 # Rows buffered beyond this are written (not published) early, to bound memory between commits.
 _MAX_BUFFERED_ROWS = 8192
@@ -74,22 +76,71 @@ def _json_safe(obj):
     return repr(obj)
 
 
+# What makes two recordings one run: a writer whose values differ is refused before it writes.
+_RUN_KEYS = ("env_name", "backend", "nq", "nv", "nu", "model_sha256")
+
+
+class RunMismatchError(ShapeMismatchError):
+    """The store holds a run of another model or env than this writer's."""
+
+
+def check_store_accepts(storage: Storage, attrs: Mapping) -> None:
+    """Raise :class:`RunMismatchError` when the store at ``storage`` already holds a run whose model
+    or env differs from ``attrs`` (root attributes). A store that does not exist yet accepts any."""
+    raw = storage.get("zarr.json")
+    if raw is None:
+        return
+    try:
+        existing = json.loads(raw)["attributes"][layout.ROOT_ATTR]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return  # not a readable braxscope root: open_store names the problem
+    for key in _RUN_KEYS:
+        if key in existing and key in attrs and existing[key] != attrs[key]:
+            what = "model" if key in ("nq", "nv", "nu", "model_sha256") else key.replace("_", " ")
+            theirs, ours = existing[key], attrs[key]
+            if key == "model_sha256":
+                theirs, ours = f"sha256 {str(theirs)[:12]}", f"sha256 {str(ours)[:12]}"
+            raise RunMismatchError(
+                f"{storage.url} holds a run of env {existing.get('env_name')!r} whose {what} differs from this "
+                f"recorder's ({key}: {theirs} there, {ours} here): record into a new store path"
+            )
+
+
+def run_attrs(model: mujoco.MjModel, *, env_name: str, backend: str = "", dt: float, config: Mapping | None = None,
+              run_id: str | None = None, blob: np.ndarray | None = None) -> dict:
+    """The root attributes (run metadata) a new store of this model and env gets."""
+    blob = model_to_bytes(model) if blob is None else blob
+    return {
+        "schema_version": layout.SCHEMA_VERSION,
+        "run_id": run_id or uuid.uuid4().hex[:12],
+        "env_name": env_name,
+        "backend": backend,
+        "dt": float(dt),
+        **model_names(model),
+        "model_sha256": sha256(blob),
+        "mujoco_version": mujoco.__version__,
+        "config": _json_safe(dict(config or {})),
+        "versions": software_versions(),
+        "created": _now_iso(),
+    }
+
+
 class _Stream:
     """One group of equal-length columns; buffers rows until the writer commits."""
 
-    def __init__(self, root: Path, group: str, columns: tuple[layout.Column, ...], slots: int, sizes: dict):
+    def __init__(self, storage: Storage, group: str, columns: tuple[layout.Column, ...], slots: int, sizes: dict):
         self.group = group
         self.columns = columns
         self.slots = slots
         self.sizes = sizes
-        self.root = Path(root)
+        self.storage = storage
         self.arrays: dict[str, zarr.Array] = {}
         self.chunked: dict[str, ChunkedColumn] = {}
         self.committed = 0  # rows published
         self.written = 0  # rows on disk (>= committed)
         self.pending: dict[str, list[np.ndarray]] = {c.name: [] for c in columns}
         self.pending_rows = 0
-        self._store = LocalStore(root)
+        self._store = storage.zarr_store
         # The sentinel column is written last: once its chunk is visible, the others are too
         # (on a filesystem that keeps the order of renames), so the reader's check covers them.
         sentinel = layout.SENTINEL.get(group.rsplit("/", 1)[-1])
@@ -109,12 +160,12 @@ class _Stream:
                 chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
                 dimension_names=c.dimension_names,
             )
-            self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
+            self.chunked[c.name] = ChunkedColumn(self.storage, f"{self.group}/{c.name}", self.arrays[c.name])
 
     def open(self, committed: int) -> None:
         for c in self.columns:
             self.arrays[c.name] = zarr.open_array(store=self._store, path=f"{self.group}/{c.name}", mode="r+")
-            self.chunked[c.name] = ChunkedColumn(self.root / self.group / c.name, self.arrays[c.name])
+            self.chunked[c.name] = ChunkedColumn(self.storage, f"{self.group}/{c.name}", self.arrays[c.name])
             self.chunked[c.name].start_writing(committed)
         self.committed = self.written = committed
 
@@ -207,10 +258,14 @@ class StoreWriter:
     :meth:`resume` (continue a writer group exactly at its committed length).
     """
 
-    def __init__(self, path: Path, writer_id: str, static: dict, commit: dict, root_attrs: dict):
-        self.path = Path(path)
+    def __init__(self, storage: Storage, writer_id: str, static: dict, commit: dict, root_attrs: dict,
+                 lease: Lease):
+        self.storage = storage
+        # What the user named: a Path for a local store (as before), the URL for a remote one.
+        self.path = storage.url if storage.remote else Path(storage.url)
         self.writer_id = writer_id
-        self._group_dir = self.path / layout.WRITERS_GROUP / writer_id
+        self._group_key = f"{layout.WRITERS_GROUP}/{writer_id}"
+        self._lease = lease
         self._static = static
         self.sizes = layout.sizes_of(root_attrs)
         self.train_slots = int(static["train_slots"])
@@ -226,8 +281,7 @@ class StoreWriter:
         self._closed = False
         self._failure = ""
         self._streams = {
-            s: _Stream(self.path, f"{layout.WRITERS_GROUP}/{writer_id}/{s}", layout.columns_of(s, self.sizes), slots,
-                       self.sizes)
+            s: _Stream(storage, f"{self._group_key}/{s}", layout.columns_of(s, self.sizes), slots, self.sizes)
             for s, slots in ((layout.TRAIN, self.train_slots), (layout.SNAPSHOTS, 1), (layout.CATALOG, 0),
                              (layout.METRICS, 0))
         }
@@ -260,43 +314,32 @@ class StoreWriter:
         Several processes (a sweep, or multi-host training) may each create a writer group in the
         same store; they must record the same model.
         """
-        path = Path(path)
         blob = model_to_bytes(model)
-        names = model_names(model)
-        root_attrs = {
-            "schema_version": layout.SCHEMA_VERSION,
-            "run_id": run_id or uuid.uuid4().hex[:12],
-            "env_name": env_name,
-            "backend": backend,
-            "dt": float(dt),
-            **names,
-            "model_sha256": sha256(blob),
-            "mujoco_version": mujoco.__version__,
-            "config": _json_safe(dict(config or {})),
-            "versions": software_versions(),
-            "created": _now_iso(),
-        }
-        store = LocalStore(path)
-        root_json = path / "zarr.json"
-        if root_json.exists():
+        root_attrs = run_attrs(model, env_name=env_name, backend=backend, dt=dt, config=config, run_id=run_id,
+                               blob=blob)
+        storage = open_storage(path, read_only=False)
+        check_store_accepts(storage, root_attrs)  # a store of another model or env: refused here
+        if storage.get("zarr.json") is None:
+            if not storage.is_empty():
+                raise NotAStoreError(f"{storage.url} exists and is not a braxscope store: choose an empty or new path")
+            # The run metadata is written once: of several writers starting together, the one whose
+            # exclusive create of the root zarr.json succeeds writes the model; the others check
+            # theirs against it (below) and only add their own writer groups.
+            root_doc = GroupMetadata(attributes={layout.ROOT_ATTR: root_attrs}, zarr_format=3).to_buffer_dict(
+                default_buffer_prototype())["zarr.json"].to_bytes()
+            if storage.create("zarr.json", root_doc):
+                root = zarr.open_group(store=storage.zarr_store, mode="r+")
+                root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),),
+                                  compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+                                  dimension_names=layout.MODEL_DIMS)
+                root.create_group(layout.WRITERS_GROUP)
+            else:
+                check_store_accepts(storage, root_attrs)
+        if storage.get("zarr.json") is not None:
             from .reader import open_store  # validates the store (version, shapes) read-only
 
-            existing = open_store(path).info.attrs
-            for key in ("nq", "nv", "nu", "model_sha256"):
-                if existing.get(key) != root_attrs[key]:
-                    raise ShapeMismatchError(
-                        f"{path} holds a run of a different model ({key} {existing.get(key)} != {root_attrs[key]}): "
-                        "record into a new store path"
-                    )
-            root_attrs = existing
-        else:
-            if path.exists() and any(path.iterdir()):
-                raise NotAStoreError(f"{path} exists and is not a braxscope store: choose an empty or new path")
-            root = zarr.open_group(store=store, mode="w", attributes={layout.ROOT_ATTR: root_attrs})
-            root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),),
-                              compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
-                              dimension_names=layout.MODEL_DIMS)
-            root.create_group(layout.WRITERS_GROUP)
+            root_attrs = open_store(storage).info.attrs
+        store = storage.zarr_store
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         writer_id = writer_id or f"p{process_index}-{stamp}-{uuid.uuid4().hex[:4]}"
@@ -310,12 +353,13 @@ class StoreWriter:
             "envs_per_device": int(envs_per_device or 0),
             "config": _json_safe(dict(config or {})),
         }
-        zarr.open_group(store=store, path=f"{layout.WRITERS_GROUP}/{writer_id}", mode="w-",
-                        attributes={layout.WRITER_ATTR: static})
-        group_dir = path / layout.WRITERS_GROUP / writer_id
-        if not _atomic.try_create_lock(group_dir / layout.LOCK_FILE, _atomic.lock_doc(1)):
-            raise WriterLockedError(f"writer group {writer_id} is already locked")
-        w = cls(path, writer_id, static, {}, root_attrs)
+        group_key = f"{layout.WRITERS_GROUP}/{writer_id}"
+        if storage.get(f"{layout.WRITERS_GROUP}/zarr.json") is None:
+            # The root's creator has not made it yet (it is a moment behind): the same bytes either way.
+            zarr.open_group(store=store, path=layout.WRITERS_GROUP, mode="a")
+        zarr.open_group(store=store, path=group_key, mode="w-", attributes={layout.WRITER_ATTR: static})
+        lease = Lease.create(storage, group_key, writer_id)
+        w = cls(storage, writer_id, static, {}, root_attrs, lease)
         for s in w._streams.values():
             s.create()
         w._values = zarr.create_array(
@@ -341,42 +385,31 @@ class StoreWriter:
         """
         from .reader import open_store
 
-        path = Path(path)
-        reader = open_store(path)
+        storage = open_storage(path, read_only=False)
+        reader = open_store(storage)
         if writer_id not in reader.writer_ids:
-            raise NotAStoreError(f"{path} has no writer group {writer_id!r}; "
+            raise NotAStoreError(f"{storage.url} has no writer group {writer_id!r}; "
                                  f"writers: {', '.join(reader.writer_ids) or 'none'}")
-        group_dir = path / layout.WRITERS_GROUP / writer_id
-        doc = _atomic.read_json(group_dir / "zarr.json")
+        group_key = f"{layout.WRITERS_GROUP}/{writer_id}"
+        doc = json.loads(storage.get(f"{group_key}/zarr.json"))
         attrs = doc.get("attributes", {})
         static, commit = attrs[layout.WRITER_ATTR], attrs.get(layout.COMMIT_ATTR, {})
-        lock_path = group_dir / layout.LOCK_FILE
-        epoch = int(commit.get("epoch", 0)) + 1
-        if not _atomic.try_create_lock(lock_path, _atomic.lock_doc(epoch)):
-            try:
-                held = _atomic.read_json(lock_path)
-            except (OSError, ValueError):
-                held = {}
-            if held and not _atomic.lock_is_stale(held, commit.get("heartbeat"), stale_after_s):
-                raise WriterLockedError(
-                    f"writer group {writer_id} is held by pid {held.get('pid')} on {held.get('host')}: stop it first"
-                )
-            _atomic.write_json_atomic(lock_path, _atomic.lock_doc(epoch))
-        _atomic.remove_partials(group_dir)
-        w = cls(path, writer_id, static, commit, reader.info.attrs)
+        lease = Lease.take(storage, group_key, writer_id, int(commit.get("epoch", 0)) + 1, commit.get("heartbeat"),
+                           stale_after_s)
+        storage.remove_partials(group_key)
+        w = cls(storage, writer_id, static, commit, reader.info.attrs, lease)
         rows = commit.get("rows", {})
         try:
             for name, s in w._streams.items():
                 s.open(int(rows.get(name, 0)))
         except ChunkDecodeError as e:
             w._pool.shutdown(wait=False)
-            lock_path.unlink(missing_ok=True)  # release the lock this resume took
+            lease.release()  # release the lock this resume took
             raise CorruptStoreError(
                 f"writer group {writer_id}: its last chunk cannot be decoded (chunk {e.chunk}: {e.reason}); "
                 "it cannot be resumed: run braxscope verify, and record into a new writer group"
             ) from None
-        w._values = zarr.open_array(store=LocalStore(path),
-                                    path=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values", mode="r+")
+        w._values = zarr.open_array(store=storage.zarr_store, path=f"{group_key}/{layout.METRICS}/values", mode="r+")
         # Episodes open at the crash end here: cut, and their rows stay in the train stream.
         for ep in commit.get("open_episodes", []):
             if ep is not None:
@@ -404,12 +437,17 @@ class StoreWriter:
         n_metrics = self._streams[layout.METRICS].committed
         if self._values is not None and self._values.shape[0] != n_metrics:
             self._values.resize((n_metrics, self._values.shape[1]))
-        try:
-            (self._group_dir / layout.LOCK_FILE).unlink()
-        except FileNotFoundError:
-            pass
+        self._lease.release()
         self._pool.shutdown(wait=True)
         self._closed = True
+
+    @staticmethod
+    def check_can_join(path, model: mujoco.MjModel, *, env_name: str, backend: str = "") -> None:
+        """Raise :class:`RunMismatchError` now (before training) when :meth:`create` would refuse
+        the store at ``path`` because it holds a run of another model or env."""
+        check_store_accepts(open_storage(path, read_only=True),
+                            {"env_name": env_name, "backend": backend, "nq": int(model.nq), "nv": int(model.nv),
+                             "nu": int(model.nu), "model_sha256": sha256(model_to_bytes(model))})
 
     def fail(self, reason: str) -> None:
         """Recording died (``reason``: one line): publish state ``failed`` with the committed rows
@@ -424,10 +462,7 @@ class StoreWriter:
             self._check_fence()  # a writer that was taken over publishes nothing
             self._publish()
         finally:
-            try:
-                (self._group_dir / layout.LOCK_FILE).unlink()
-            except OSError:
-                pass
+            self._lease.release()
             self._pool.shutdown(wait=False)
 
     def __enter__(self) -> "StoreWriter":
@@ -681,15 +716,7 @@ class StoreWriter:
         )
 
     def _check_fence(self) -> None:
-        try:
-            held = _atomic.read_json(self._group_dir / layout.LOCK_FILE)
-        except (OSError, ValueError):
-            held = None
-        if held is None or int(held.get("epoch", -1)) != self.epoch or int(held.get("pid", -1)) != os.getpid():
-            raise WriterFencedError(
-                f"writer group {self.writer_id} was taken over by another writer (epoch {held and held.get('epoch')}); "
-                "this writer stops"
-            )
+        self._lease.check(self.writer_id)
 
     def _publish(self) -> None:
         commit = {
@@ -710,13 +737,14 @@ class StoreWriter:
             "last_env_step": self._last_env_step,
             "error": self._failure,
         }
-        group_json = self._group_dir / "zarr.json"
-        doc = _atomic.read_json(group_json) if not hasattr(self, "_group_doc") else self._group_doc
+        key = f"{self._group_key}/zarr.json"
+        if not hasattr(self, "_group_doc"):
+            self._group_doc = json.loads(self.storage.get(key))
+        doc = self._group_doc
         doc.setdefault("attributes", {})[layout.COMMIT_ATTR] = commit
-        self._group_doc = doc
-        # Rewriting the group's zarr.json whole and renaming it over the old one is the atomic
-        # publish: any Zarr client sees the commit in the group attributes.
-        _atomic.write_json_atomic(group_json, doc)
+        # Replacing the group's zarr.json whole (a rename locally, one PUT on object storage) is
+        # the atomic publish: any Zarr client sees the commit in the group attributes.
+        self.storage.put(key, json.dumps(doc, indent=1, allow_nan=False).encode())
 
 
-__all__ = ["StoreWriter", "BraxscopeError", "software_versions"]
+__all__ = ["StoreWriter", "BraxscopeError", "RunMismatchError", "check_store_accepts", "run_attrs", "software_versions"]

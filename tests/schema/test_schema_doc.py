@@ -108,8 +108,8 @@ def test_documented_attributes_lock_and_control_file_match_the_store(tmp_path, m
     assert set(attrs["braxscope_commit"]["rows"]) == {"train", "snapshots", "catalog", "metrics"}
     assert re.fullmatch(r"p0-\d{8}T\d{6}-[0-9a-f]{4}", w.writer_id)
     lock = json.loads((path / "writers" / w.writer_id / "writer.lock").read_text())
-    assert set(lock) == {"pid", "host", "epoch", "acquired"} \
-        and '{"pid": int, "host": str, "epoch": int, "acquired": float}' in DOC
+    assert set(lock) == {"pid", "host", "epoch", "acquired", "token"} \
+        and '{"pid": int, "host": str, "epoch": int, "acquired": float, "token": str}' in DOC
     control = json.loads((path / "control.json").read_text())
     assert set(control) == {"recording", "track", "updated"} and control["recording"] is False
     assert math.isfinite(root["dt"]) and root["schema_version"] == 1 and "this document is version **1**" in DOC
