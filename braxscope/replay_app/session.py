@@ -166,6 +166,7 @@ class ReplaySession:
         # live follow
         self.live = False
         self.live_target: LiveTarget | None = None
+        self._target_picked = False  # the user chose live_target (else it is the default, kept current)
         self.message = ""  # last user-facing message (bad id, damaged episode...)
         # what the viewport shows and how
         self.ghost = False
@@ -489,6 +490,7 @@ class ReplaySession:
     def go_live(self, target: LiveTarget | None = None) -> bool:
         """Follow the newest data (``L``). False, with a message, when nothing matches."""
         with self._lock:
+            self._target_picked = self._target_picked or target is not None
             target = target or self.live_target or self._default_target()
             if target is None:
                 # An empty store (a run that has just started): follow whatever comes first.
@@ -560,8 +562,10 @@ class ReplaySession:
     def _follow(self) -> None:
         """Keep the followed episode's id current (an open episode gets a catalog id when it
         ends) and move on to the newest one once the current one has been played."""
-        if self.live_target is None:
-            self.live_target = self._default_target()
+        if self.live_target is None or (not self._target_picked and self.live_target.kind != "slot"):
+            # Not chosen by the user: the default, which moves from the first policy snapshot (the
+            # first thing a run records) to the training envs once their episodes appear.
+            self.live_target = self._default_target() or self.live_target
             if self.live_target is not None and self.message == "waiting for the first episode":
                 self.message = ""
         if not self.views or self.views[0] not in self._by_id:

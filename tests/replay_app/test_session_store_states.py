@@ -163,6 +163,33 @@ def test_live_follows_an_episode_that_ends_to_the_slots_next_one(template, tmp_p
     w.close()
 
 
+def test_live_moves_from_the_first_snapshot_to_the_training_envs_once_they_record(template, tmp_path, clock):
+    # A run records its first policy snapshot before any training episode: live starts there, then
+    # follows what is training, as the default target says, unless the user picked the snapshot.
+    path = root_only(template, tmp_path / "run.zarr")
+    s = _session(path, clock)
+    picked = _session(path, clock)
+    s.go_live()
+    w = Writer(path, 0)
+    w.append_snapshot(10, 0, 0)
+    w.commit()
+    for x in (s, picked):
+        x.poll_store()
+        x.tick()
+    assert s.live_target.kind == "snapshot" and s.info(s.views[0]).source == "snapshot"
+    picked.go_live(picked.live_targets()[0])  # the user chooses "newest snapshot"
+    w.append_train(6, [False, False], 0, 0)
+    w.commit()
+    for x in (s, picked):
+        x.poll_store()
+        clock.advance(1.0)  # the snapshot has been played
+        x.tick()
+        x.poll_store()
+    assert s.live_target.kind == "slot" and s.info(s.views[0]).source == "train"
+    assert picked.live_target.kind == "snapshot" and picked.info(picked.views[0]).source == "snapshot"
+    w.close()
+
+
 def test_pausing_a_live_view_leaves_live_mode(template, tmp_path, clock):
     path = root_only(template, tmp_path / "run.zarr")
     w = Writer(path, 0)
