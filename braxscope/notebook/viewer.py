@@ -167,9 +167,9 @@ class Viewer:
         """A widget change the user made (not one the presenter made to show the session)."""
         return threading.get_ident() != self._presenter
 
-    def _do(self, command, *args) -> None:
+    def _do(self, command, *args, **kwargs) -> None:
         """Run one session command for a widget, then wake the presenter."""
-        command(*args)
+        command(*args, **kwargs)
         with self._cond:
             self._commands += 1
         self._poke.set()

@@ -23,6 +23,7 @@ v.wait()
 _s = v.session
 print("STATE " + json.dumps({"views": _s.views, "cursor": _s.cursor, "playing": _s.playing, "ghost": _s.ghost,
       "slider": v.slider.value, "slider_max": v.slider.max, "picked": list(v.episodes.value),
+      "listed": [o[1] for o in v.episodes.options],
       "image": hashlib.sha256(v.image.value).hexdigest(),
       "reward_plot": hashlib.sha256(v.reward_plot.value).hexdigest(),
       "lines": [[t for t, _ in c.lines] for c in _s.snapshot().scene.cells], "error": v.error}))
@@ -85,7 +86,8 @@ def frontend(ip_store):
 
 def ids_of(fe: Frontend) -> dict:
     out = fe.run("print('IDS ' + json.dumps({'slider': v.slider.model_id, 'episodes': v.episodes.model_id,"
-                 " 'ghost': v.ghost.model_id, 'play': v.play_btn.model_id,"
+                 " 'ghost': v.ghost.model_id, 'play': v.play_btn.model_id, 'source': v.source.model_id,"
+                 " 'iter_min': v.bounds['iter_min'].model_id,"
                  " 'options': [o[1] for o in v.episodes.options]}))")
     return json.loads(next(ln for ln in out.splitlines() if ln.startswith("IDS "))[4:])
 
@@ -141,3 +143,18 @@ def test_front_end_messages_drive_the_session_and_the_image_as_the_app_would(fro
     time.sleep(1.0)
     st5 = fe.state()
     assert st5["cursor"] > st3["cursor"] and st5["image"] != st3["image"]  # playing moved the frame on
+
+
+def test_the_episode_list_filters_as_the_apps_browser(frontend, ip_store):
+    fe = frontend
+    ids = ids_of(fe)
+    app = ReplaySession(open_store(ip_store))
+    fe.update(ids["source"], index=2)  # the source menu: "snapshot"
+    fe.update(ids["iter_min"], value="1")  # the "iter min" box, typed and entered
+    st = settle(fe, lambda s: s["listed"] == ["0:3", "0:5"])
+    app.set_filter(source="snapshot", iter_min="1")
+    assert st["listed"] == [e.id for e in app.rows()] == ["0:3", "0:5"]
+    fe.update(ids["source"], index=0)
+    fe.update(ids["iter_min"], value="")
+    st = settle(fe, lambda s: len(s["listed"]) == 6)
+    assert len(st["listed"]) == 6
