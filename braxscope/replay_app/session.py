@@ -39,6 +39,10 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 MAX_COMPARE = P.MAX_CELLS
 # A writer whose heartbeat is older than this (and not closed) is shown as "recorder stopped".
 HEARTBEAT_TIMEOUT_S = 15.0
+# Live mode holds the newest frame of a growing episode this long (seconds of the session's
+# clock) waiting for rows; then it replays the episode from its start until rows arrive, so a run
+# that records in bursts (evaluations, compiling, a loaded machine) never leaves a frozen picture.
+LIVE_STALL_S = 2.0
 # Loaded episodes kept beyond the selected ones, by bytes: the cache never holds the whole run.
 CACHE_BYTES = 32 * 2**20
 # Rows of the browser in one snapshot: the visible window of the listing, never the whole catalog.
@@ -167,6 +171,7 @@ class ReplaySession:
         self.live = False
         self.live_target: LiveTarget | None = None
         self._target_picked = False  # the user chose live_target (else it is the default, kept current)
+        self._hold: tuple = (None, 0.0)  # ((episode key, frames), since) of live's wait at a growing tail
         self.message = ""  # last user-facing message (bad id, damaged episode...)
         # what the viewport shows and how
         self.ghost = False
@@ -587,8 +592,13 @@ class ReplaySession:
             self._seek_to(0)
         else:
             # At the tail of a growing episode, or nothing to show yet: hold the newest frame
-            # until rows arrive (the clock restarts there, so playback resumes at real time).
-            self._seek_to(max(0, n - 1))
+            # until rows arrive (the clock restarts there, so playback resumes at real time);
+            # when none come for LIVE_STALL_S, replay the episode meanwhile.
+            at = (episode_key(cur) if cur is not None else None, n)
+            if self._hold[0] != at:
+                self._hold = (at, self._clock())
+            stalled = self._clock() - self._hold[1] > LIVE_STALL_S and n > 1
+            self._seek_to(0 if stalled and cur is not None and self.data(cur.id) is not None else max(0, n - 1))
 
     def _switch_live(self, ep: EpisodeInfo) -> None:
         self.views = [ep.id]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from braxscope.replay_app.presentation import Overlays
-from braxscope.replay_app.session import SORT_KEYS, SPEEDS, ReplaySession, episode_key
+from braxscope.replay_app.session import LIVE_STALL_S, SORT_KEYS, SPEEDS, ReplaySession, episode_key
 from braxscope.schema import layout
 from braxscope.schema.reader import open_store
 from braxscope.schema.writer import StoreWriter
@@ -115,7 +115,7 @@ def test_live_on_a_store_with_no_writer_yet_waits_through_every_frame(template, 
     assert s.live and s.views == [] and s.cursor == 0 and s.qpos() == [] and s.frame_of(0) == 0
 
 
-def test_live_on_a_writer_with_no_rows_waits_then_shows_the_first_rows(template, tmp_path, clock):
+def test_live_waits_for_a_writers_first_rows_then_replays_them_while_no_more_come(template, tmp_path, clock):
     path = root_only(template, tmp_path / "run.zarr")
     s = _session(path, clock)
     s.go_live()
@@ -135,6 +135,18 @@ def test_live_on_a_writer_with_no_rows_waits_then_shows_the_first_rows(template,
     clock.advance(10.0)  # far past the rows there are: hold the newest frame
     s.tick()
     assert s.live and s.cursor == 5 and s.qpos()[0][0] == info.start + 5
+    clock.advance(LIVE_STALL_S + 0.1)  # no rows come (training between bursts): replay it meanwhile
+    s.tick()
+    assert s.live and s.cursor == 0 and s.playing
+    clock.advance(3 * DT)
+    s.tick()
+    assert s.cursor == 3
+    w.append_train(4, [False, False], 6, 0)  # rows again: played on to the new tail, held there
+    w.commit()
+    s.poll_store()
+    clock.advance(10.0)
+    s.tick()
+    assert s.cursor == 9 and s.info(s.views[0]).length == 10
     w.close()
 
 
