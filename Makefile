@@ -1,12 +1,15 @@
 # Two entry points: `make demo` and `make test`. Each sets up what it needs.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# A viewer-only venv (braxscope[view], no JAX, no Playground): the tests open, play and export
+# recorded stores there, so a store stays readable without the recorder's stack.
+VIEW_VENV ?= .venv-view
 # Debian packages for headless GL (EGL and OSMesa), a virtual display, and a browser for the notebook tests.
 DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick chromium
 
 ROBOMIMIC_VENV ?= .venv-robomimic
 
-.PHONY: setup robomimic-venv system-deps lint test test-fast demo bench clean
+.PHONY: setup robomimic-venv view-venv system-deps lint test test-fast demo bench clean
 
 # Installs the Debian packages only when running as root with apt (a fresh CI
 # machine); elsewhere it says what is missing and goes on.
@@ -40,17 +43,25 @@ $(ROBOMIMIC_VENV)/.installed: constraints.txt
 	$(ROBOMIMIC_VENV)/bin/pip install -q -c constraints.txt --no-deps robomimic==0.3.0
 	touch $@
 
+view-venv: $(VIEW_VENV)/.installed
+
+$(VIEW_VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VIEW_VENV)
+	$(VIEW_VENV)/bin/python -m pip install -q -c constraints.txt -e ".[view,test]"
+	$(VIEW_VENV)/bin/python -m pip check
+	touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check braxscope tests benchmarks examples
 
 # BRAXSCOPE_REQUIRE_INTEROP: the robomimic tests fail (not skip) if its environment is missing.
 INTEROP := BRAXSCOPE_REQUIRE_INTEROP=1 ROBOMIMIC_PYTHON=$(abspath $(ROBOMIMIC_VENV))/bin/python
 
-test: system-deps setup robomimic-venv lint
+test: system-deps setup robomimic-venv view-venv lint
 	$(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra
 
 # Everything but the long end-to-end runs (for quick iteration).
-test-fast: system-deps setup robomimic-venv lint
+test-fast: system-deps setup robomimic-venv view-venv lint
 	$(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra -m "not slow"
 
 demo: system-deps setup
@@ -65,4 +76,4 @@ bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/notebook_viewer.py
 
 clean:
-	rm -rf $(VENV) $(ROBOMIMIC_VENV) runs test-artifacts
+	rm -rf $(VENV) $(VIEW_VENV) $(ROBOMIMIC_VENV) runs test-artifacts

@@ -1,7 +1,8 @@
-"""``braxscope train ENV --store PATH``: train a brax env with PPO and record it.
+"""``braxscope train ENV --store PATH``: train a brax or MuJoCo Playground env with PPO and record it.
 
 Shows a progress bar (env steps, steps/s, latest eval reward, rows recorded, rows dropped).
-Settings not given on the command line come from :mod:`braxscope.recorder.defaults`.
+Settings not given on the command line come from :mod:`braxscope.recorder.defaults` (brax envs)
+or Playground's own tuned PPO settings (``mujoco_playground.config``), scaled down on a CPU.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import threading
 import time
 
 from ..schema.errors import BraxscopeError
-from .defaults import defaults_for
+from . import playground
+from .defaults import defaults_for, scaled_for_cpu
 
 
 class UnknownEnvError(BraxscopeError):
-    """The env name is not in brax's registry."""
+    """The env name is in neither brax's nor MuJoCo Playground's registry."""
 
 
 # (flag, ppo.train keyword, type, help)
@@ -39,9 +41,16 @@ _PPO_FLAGS = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("env", metavar="ENV", help="brax env name (inverted_pendulum, reacher, hopper, ant, ...)")
+    p.add_argument("env", metavar="ENV", help="brax env name (inverted_pendulum, reacher, hopper, ant, ...) or "
+                   "MuJoCo Playground env name (CartpoleBalance, CheetahRun, FingerSpin, ...)")
     p.add_argument("--store", required=True, help="store directory to record into (e.g. runs/demo.zarr)")
-    p.add_argument("--backend", default=None, help="physics backend: generalized, spring, positional or mjx")
+    p.add_argument("--suite", choices=("auto", "brax", "playground"), default="auto",
+                   help="where ENV comes from (default: brax's registry, then Playground's; give it for a name "
+                        "that both have)")
+    p.add_argument("--backend", default=None, help="brax physics backend: generalized, spring, positional or mjx")
+    p.add_argument("--impl", choices=("jax", "warp"), default=None,
+                   help="Playground physics implementation (default: jax on a CPU, Playground's default, "
+                        "MuJoCo Warp, on a GPU)")
     p.add_argument("--track", default="0,1,2,3", help="env indices to record, per device (default 0,1,2,3)")
     p.add_argument("--snapshot-steps", type=int, default=None,
                    help="length of each policy snapshot (default: one episode)")
@@ -65,14 +74,51 @@ def _parse_track(text: str) -> list[int]:
     return track
 
 
-def ppo_settings(args: argparse.Namespace) -> dict:
+def suite_of(args: argparse.Namespace) -> str:
+    """'brax' or 'playground': ``--suite``, else the registry that has the name (brax's first)."""
+    if args.suite != "auto":
+        return args.suite
+    from brax import envs
+
+    if args.env in getattr(envs, "_envs", {}):
+        return "brax"
+    if args.env in playground.names():
+        return "playground"
+    names = ", ".join(sorted(getattr(envs, "_envs", {})))
+    if not playground.names():
+        raise UnknownEnvError(f"no brax env named {args.env!r}: choose one of {names} "
+                              f"(for MuJoCo Playground envs: {playground.INSTALL})")
+    raise UnknownEnvError(f"no brax env named {args.env!r}, nor a MuJoCo Playground one: choose one of {names}, "
+                          f"or a Playground env ({', '.join(playground.names()[:6])}, ...)")
+
+
+def playground_impl(args: argparse.Namespace) -> str | None:
+    """--impl, else 'jax' on a CPU (MuJoCo Warp needs a GPU), else Playground's default (None)."""
+    if args.impl:
+        return args.impl
+    import jax
+
+    return "jax" if jax.default_backend() == "cpu" else None
+
+
+def ppo_settings(args: argparse.Namespace, suite: str = "brax") -> dict:
     """The ppo.train keyword arguments: per-env defaults overridden by the flags given."""
-    cfg = defaults_for(args.env)
+    if suite == "playground":
+        import jax
+
+        try:
+            cfg = playground.ppo_config(args.env, playground_impl(args))
+        except KeyError:
+            raise UnknownEnvError(f"no MuJoCo Playground env named {args.env!r}") from None
+        if jax.default_backend() == "cpu":
+            cfg = scaled_for_cpu(cfg)
+    else:
+        cfg = defaults_for(args.env)
     for _, key, _, _ in _PPO_FLAGS:
         v = getattr(args, key, None)
         if v is not None:
             cfg[key] = v
-    if args.backend:
+    if args.backend and suite == "brax":
         cfg["backend"] = args.backend
     cfg["seed"] = args.seed
     # brax asserts batch_size * num_minibatches % num_envs == 0; say so before compiling.
@@ -137,18 +183,30 @@ def run(args: argparse.Namespace) -> int:
     from .recorder import Recorder, RecordingFailedError
 
     track = _parse_track(args.track)
-    cfg = ppo_settings(args)
-    backend = cfg.pop("backend")
-    try:
-        env = envs.get_environment(args.env, backend=backend)
-    except KeyError:
-        names = ", ".join(sorted(getattr(envs, "_envs", {})))
-        raise UnknownEnvError(f"no brax env named {args.env!r}: choose one of {names}") from None
+    suite = suite_of(args)
+    cfg = ppo_settings(args, suite)
+    if suite == "playground":
+        impl = playground_impl(args)
+        env = playground.load(args.env, impl)
+        physics = f"MuJoCo Playground, impl {playground.impl_of(env)}"
+        if isinstance(cfg.get("network_factory"), dict):
+            import functools
+
+            from brax.training.agents.ppo import networks as ppo_networks
+
+            cfg["network_factory"] = functools.partial(ppo_networks.make_ppo_networks, **cfg["network_factory"])
+    else:
+        physics = backend = cfg.pop("backend")
+        try:
+            env = envs.get_environment(args.env, backend=backend)
+        except KeyError:
+            names = ", ".join(sorted(getattr(envs, "_envs", {})))
+            raise UnknownEnvError(f"no brax env named {args.env!r}: choose one of {names}") from None
 
     rec = Recorder(args.store, env, track=track, snapshot_steps=args.snapshot_steps, snapshots=not args.no_snapshots,
                    flush_every=args.flush_every, video_every=args.video_every, env_name=args.env)
-    print(f"braxscope: training {args.env} ({backend}) for {cfg['num_timesteps']:,} steps with {cfg['num_envs']} envs, "
-          f"recording envs {track} into {args.store} (the first minute or so is compilation)",
+    print(f"braxscope: training {args.env} ({physics}) for {cfg['num_timesteps']:,} steps with {cfg['num_envs']} "
+          f"envs, recording envs {track} into {args.store} (the first minute or so is compilation)",
           file=sys.stderr, flush=True)
     progress = _Progress(rec, cfg["num_timesteps"], enabled=not args.no_progress)
     t0 = time.time()

@@ -25,10 +25,30 @@ PER_ENV = {
 }
 
 
+# MuJoCo Playground's own settings are tuned for a GPU (2048-8192 envs, tens of millions of
+# steps): on a CPU they are capped to sizes that run in minutes, keeping everything else (its
+# discounting, learning rate, reward scaling, unroll length, episode length, networks).
+CPU_CAPS = dict(num_timesteps=1_000_000, num_envs=128, batch_size=256, num_minibatches=8, num_updates_per_batch=4,
+                num_evals=10, num_eval_envs=64)
+
+
 def defaults_for(env_name: str) -> dict:
     out = dict(_COMMON)
     out.update(PER_ENV.get(env_name, {}))
     return out
 
 
-__all__ = ["defaults_for", "PER_ENV"]
+def scaled_for_cpu(cfg: dict) -> dict:
+    """``cfg`` with its sizes capped by :data:`CPU_CAPS`, kept valid for ppo.train (batch size x
+    minibatches a multiple of the env count)."""
+    out = dict(cfg)
+    for key, cap in CPU_CAPS.items():
+        out[key] = min(int(out.get(key, cap)), cap)
+    envs = out["num_envs"]
+    while (out["batch_size"] * out["num_minibatches"]) % envs:
+        envs //= 2
+    out["num_envs"] = max(1, envs)
+    return out
+
+
+__all__ = ["defaults_for", "scaled_for_cpu", "PER_ENV", "CPU_CAPS"]

@@ -26,7 +26,9 @@ import numpy as np
 from ..schema import StoreWriter
 from ..schema.storage import is_url
 from ..schema.errors import BraxscopeError, NotAStoreError
+from . import playground
 from . import ppo_args as _ppo_args
+from .randomization import changed_fields, nominal_model
 from .sink import RecorderStats, Shared
 from .snapshot import SnapshotRunner, check_snapshot_device
 from .tap import TapConfig, TapWrapper
@@ -45,6 +47,8 @@ class RecordingFailedError(BraxscopeError):
 
 
 def _env_name(env) -> str:
+    if playground.is_playground_env(env):
+        return playground.env_name_of(env) or type(getattr(env, "unwrapped", env)).__name__
     from brax import envs as brax_envs
 
     cls = type(getattr(env, "unwrapped", env))
@@ -128,6 +132,8 @@ class Recorder:
         self.video_every = video_every
         self.env_name = env_name or _env_name(env)
         self.backend = str(getattr(getattr(env, "unwrapped", env), "backend", "") or "")
+        self.suite = "playground" if playground.is_playground_env(env) else "brax"
+        self.impl = playground.impl_of(env)
         self.config = dict(config or {})
         # A store that holds a run of another model or env is refused now, before training starts.
         StoreWriter.check_can_join(path, _mj_model(env), env_name=self.env_name, backend=self.backend)
@@ -258,8 +264,10 @@ class Recorder:
                 return user_wrap(env, episode_length=episode_length, action_repeat=action_repeat,
                                  randomization_fn=randomization_fn)
             return plain_chain(env, episode_length, action_repeat, randomization_fn)
+        if self.suite == "playground":
+            playground.require("recording a MuJoCo Playground env")  # before the store is created
         found = _ppo_args.find_ppo_train_args()
-        self._start(found, int(episode_length), int(action_repeat))
+        self._start(found, int(episode_length), int(action_repeat), randomization_fn)
         make_tap = self._make_tap
         if user_wrap is not None:
             chain = user_wrap(env, episode_length=episode_length, action_repeat=action_repeat,
@@ -282,7 +290,7 @@ class Recorder:
                         self.track, batch)
         self._shared.steps_per_count = batch * lay.devices * self._process_count * self._action_repeat
 
-    def _start(self, found: dict | None, episode_length: int, action_repeat: int) -> None:
+    def _start(self, found: dict | None, episode_length: int, action_repeat: int, randomization_fn=None) -> None:
         args = found["args"] if found else {}
         local = found["locals"] if found else {}
         devices = int(local.get("local_devices_to_use") or jax.local_device_count())
@@ -291,7 +299,7 @@ class Recorder:
         self.ppo_args = args or None
         k = int(self.flush_every) if self.flush_every else _ppo_args.choose_flush_every(args or None)
         model = _mj_model(self.env)
-        self.tap_config = TapConfig(k, len(self.track), model.nq, model.nv, model.nu)
+        self.tap_config = TapConfig(k, len(self.track), model.nq, model.nv, model.nu, model.nmocap)
         self.layout = Layout(devices=devices, slots_per_device=len(self.track), envs_per_device=0, env_offset=0)
         config = {k2: v for k2, v in args.items() if k2 not in ("environment", "eval_env")}
         config.update(self.config)
@@ -301,14 +309,31 @@ class Recorder:
         self._writer = StoreWriter.create(
             self.path, model, env_name=self.env_name, backend=self.backend, dt=float(self.env.dt),
             train_slots=len(self.track) * devices, config=config, process_index=self.process_index,
+            suite=self.suite, impl=self.impl, randomization=self._randomization(randomization_fn, devices),
         )
         if self.snapshots:
             self._snap = SnapshotRunner(self.env, self.snapshot_steps or episode_length, seed=self.snapshot_seed,
-                                        device=self.snapshot_device)
+                                        device=self.snapshot_device, nmocap=model.nmocap)
         self._thread = WriterThread(self._shared, self._writer, self.layout, self._param_steps,
                                     commit_every_s=self.commit_every_s, control_since=self._started_at,
                                     video=self._make_video())
         self._thread.start()
+
+    def _randomization(self, randomization_fn, devices: int) -> dict | None:
+        """The tracked envs' model changes of a domain-randomized run (every device's batch is
+        randomized alike, so the same values for each device's copy of a tracked index)."""
+        if randomization_fn is None:
+            return None
+        batch, fields = changed_fields(randomization_fn, nominal_model(self.env), self.track)
+        batch = batch or 1
+        offset = self.process_index * batch * devices
+        env_ids, rows = [], []
+        for d in range(devices):
+            for i, t in enumerate(self.track):
+                if t < batch:
+                    env_ids.append(offset + d * batch + t)
+                    rows.append(i)
+        return {"env_id": env_ids, "fields": {f: v[rows] for f, v in fields.items()}}
 
     def _make_video(self):
         if not self.video_every:

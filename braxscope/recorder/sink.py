@@ -30,6 +30,8 @@ class TrainBlock:
     reward: np.ndarray
     done: np.ndarray
     wall_time: float
+    mocap_pos: np.ndarray | None = None  # [K,E,nmocap,3] when the model has mocap bodies
+    mocap_quat: np.ndarray | None = None  # [K,E,nmocap,4]
 
     @property
     def rows(self) -> int:
@@ -106,7 +108,7 @@ class Shared:
 
     # ------------------------------------------------------------ callbacks (runtime threads)
 
-    def on_flush(self, device, count, track, qpos, qvel, action, reward, done):
+    def on_flush(self, device, count, track, qpos, qvel, action, reward, done, mocap_pos=None, mocap_quat=None):
         device, count = int(device), int(count)
         with self.lock:
             self.stats.callbacks += 1
@@ -124,7 +126,9 @@ class Shared:
                     self.queued_rows += rows
                     # np.array copies: the runtime may reuse the callback's buffers.
                     block = TrainBlock(device, g, np.array(track), np.array(qpos), np.array(qvel), np.array(action),
-                                       np.array(reward), np.array(done), time.time())
+                                       np.array(reward), np.array(done), time.time(),
+                                       None if mocap_pos is None else np.array(mocap_pos),
+                                       None if mocap_quat is None else np.array(mocap_quat))
             else:
                 block = None
             out = (np.int32(1 if active else 0), self.track.copy())

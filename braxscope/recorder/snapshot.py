@@ -18,17 +18,19 @@ import time
 import jax
 import numpy as np
 
-from .tap import positions
+from .tap import mocap_poses, physics, positions
 
 
 class SnapshotRunner:
     """``run(make_policy, params) -> dict`` of numpy arrays: qpos [L,nq], qvel [L,nv],
-    action [L,nu], reward [L], done [L] (rows up to and including the first done), plus
-    ``seconds`` (wall time of the rollout, compile included on the first call)."""
+    action [L,nu], reward [L], done [L] (rows up to and including the first done), with mocap
+    bodies mocap_pos [L,nmocap,3] and mocap_quat [L,nmocap,4], plus ``seconds`` (wall time of
+    the rollout, compile included on the first call)."""
 
-    def __init__(self, env, steps: int, seed: int = 0, device: str = "cpu"):
+    def __init__(self, env, steps: int, seed: int = 0, device: str = "cpu", nmocap: int = 0):
         self.env = env
         self.steps = int(steps)
+        self.nmocap = int(nmocap)
         self.device = _snapshot_device(device)
         with jax.default_device(self.device):
             self.key = jax.random.PRNGKey(seed)
@@ -36,7 +38,7 @@ class SnapshotRunner:
         self._for = None
 
     def _build(self, make_policy):
-        env, steps, key = self.env, self.steps, self.key
+        env, steps, key, nmocap = self.env, self.steps, self.key, self.nmocap
 
         def rollout(params):
             policy = make_policy(params, deterministic=True)
@@ -45,8 +47,10 @@ class SnapshotRunner:
             def body(state, _):
                 action, _ = policy(state.obs, key)
                 nstate = env.step(state, action)
-                q, qd = positions(nstate.pipeline_state)
-                return nstate, (q, qd, action, nstate.reward, nstate.done)
+                ps = physics(nstate)
+                q, qd = positions(ps)
+                mocap = mocap_poses(ps) if nmocap else ()
+                return nstate, (q, qd, action, nstate.reward, nstate.done, *mocap)
 
             _, out = jax.lax.scan(body, state, (), length=steps)
             return out
@@ -106,7 +110,7 @@ class PendingSnapshot:
         return all(x.is_ready() for x in self._outs)
 
     def result(self) -> dict:
-        q, qd, action, reward, done = jax.device_get(self._outs)
+        q, qd, action, reward, done, *mocap = jax.device_get(self._outs)
         self._outs = None  # free the device buffers
         done = np.asarray(done) > 0
         # The env keeps stepping after termination; the snapshot ends at its first done.
@@ -116,6 +120,8 @@ class PendingSnapshot:
             action=np.asarray(action[:end], np.float32), reward=np.asarray(reward[:end], np.float32),
             done=done[:end].astype(np.uint8),
         )
+        if mocap:
+            out["mocap_pos"], out["mocap_quat"] = (np.asarray(m[:end], np.float32) for m in mocap)
         # Dispatch to result: the rollout's wall time when nothing ran beside it (compile
         # included on the first call); longer when it overlapped training.
         out["seconds"] = time.perf_counter() - self.started

@@ -38,19 +38,21 @@ RECORDING_OFF, RECORDING_ON = 0, 1
 
 @dataclass(frozen=True)
 class TapConfig:
-    """Static sizes of the ring: K time rows of E tracked envs (nq, nv, nu from the model)."""
+    """Static sizes of the ring: K time rows of E tracked envs (nq, nv, nu, nmocap from the model)."""
 
     flush_every: int  # K
     slots: int  # E, tracked envs per device
     nq: int
     nv: int
     nu: int
+    nmocap: int = 0  # mocap bodies: their poses are recorded too (not part of qpos)
 
 
 class TapState(NamedTuple):
     """Carried per device, unbatched. Shapes: ring qpos [K,E,nq], qvel [K,E,nv], action [K,E,nu],
     reward [K,E] float32, done [K,E] int8; ``t`` ring position; ``count`` steps since reset;
-    ``on`` the host's recording flag; ``track`` [E] local env indices (-1: unused slot)."""
+    ``on`` the host's recording flag; ``track`` [E] local env indices (-1: unused slot);
+    mocap_pos [K,E,nmocap,3], mocap_quat [K,E,nmocap,4] (size 0 without mocap bodies)."""
 
     qpos: jax.Array
     qvel: jax.Array
@@ -61,6 +63,8 @@ class TapState(NamedTuple):
     count: jax.Array
     on: jax.Array
     track: jax.Array
+    mocap_pos: jax.Array
+    mocap_quat: jax.Array
 
 
 def tap_init(cfg: TapConfig, track, on: int = RECORDING_ON) -> TapState:
@@ -78,10 +82,13 @@ def tap_init(cfg: TapConfig, track, on: int = RECORDING_ON) -> TapState:
         count=jnp.zeros((), jnp.int32),
         on=jnp.asarray(on, jnp.int32),
         track=jnp.asarray(tr),
+        mocap_pos=jnp.zeros((K, E, cfg.nmocap, 3), jnp.float32),
+        mocap_quat=jnp.zeros((K, E, cfg.nmocap, 4), jnp.float32),
     )
 
 
-# host_flush(device, count, track, qpos, qvel, action, reward, done) -> (on, track)
+# host_flush(device, count, track, qpos, qvel, action, reward, done[, mocap_pos, mocap_quat]) -> (on, track)
+# (the mocap arguments only when the model has mocap bodies)
 # host_probe(device, count) -> (on, track)
 HostFlush = Callable[..., tuple]
 HostProbe = Callable[..., tuple]
@@ -98,11 +105,16 @@ def tap_step(
     device: jax.Array,
     host_flush: HostFlush,
     host_probe: HostProbe,
+    mocap: tuple[jax.Array, jax.Array] | None = None,
 ) -> TapState:
-    """Write one step of the batch (q [n,nq], qd [n,nv], action [n,nu], reward/done [n]) for the
-    tracked envs into the ring; when the ring is full, hand it to the host (or probe when paused)."""
+    """Write one step of the batch (q [n,nq], qd [n,nv], action [n,nu], reward/done [n]; with
+    mocap bodies ``mocap`` = (mocap_pos [n,nmocap,3], mocap_quat [n,nmocap,4])) for the tracked
+    envs into the ring; when the ring is full, hand it to the host (or probe when paused)."""
     idx = jnp.clip(ts.track, 0, q.shape[0] - 1)
     t = ts.t
+    if cfg.nmocap:
+        ts = ts._replace(mocap_pos=ts.mocap_pos.at[t].set(mocap[0][idx].astype(jnp.float32)),
+                         mocap_quat=ts.mocap_quat.at[t].set(mocap[1][idx].astype(jnp.float32)))
     ts = ts._replace(
         qpos=ts.qpos.at[t].set(q[idx].astype(jnp.float32)),
         qvel=ts.qvel.at[t].set(qd[idx].astype(jnp.float32)),
@@ -122,8 +134,9 @@ def tap_step(
         return s
 
     def send(s: TapState) -> TapState:
+        extra = (s.mocap_pos, s.mocap_quat) if cfg.nmocap else ()
         on, track = io_callback(
-            host_flush, result_shape, device, s.count, s.track, s.qpos, s.qvel, s.action, s.reward, s.done,
+            host_flush, result_shape, device, s.count, s.track, s.qpos, s.qvel, s.action, s.reward, s.done, *extra,
             ordered=False,
         )
         return s._replace(t=jnp.zeros_like(s.t), on=on, track=track)
@@ -146,11 +159,26 @@ def device_index() -> jax.Array:
         return jnp.zeros((), jnp.int32)
 
 
+def physics(state):
+    """The physics state of an env state: brax's ``pipeline_state``, or MuJoCo Playground's
+    ``data`` (an mjx.Data)."""
+    ps = getattr(state, "pipeline_state", None)
+    return state.data if ps is None else ps
+
+
 def positions(pipeline_state) -> tuple[jax.Array, jax.Array]:
     """(qpos, qvel) of a batched pipeline state, for every brax backend (and mjx.Data-like)."""
     if hasattr(pipeline_state, "q"):
         return pipeline_state.q, pipeline_state.qd
     return pipeline_state.qpos, pipeline_state.qvel
+
+
+def mocap_poses(pipeline_state) -> tuple[jax.Array, jax.Array] | None:
+    """(mocap_pos [...,nmocap,3], mocap_quat [...,nmocap,4]) of an mjx.Data-like physics state,
+    None when it has none (brax's generalized, spring and positional backends)."""
+    pos = getattr(pipeline_state, "mocap_pos", None)
+    quat = getattr(pipeline_state, "mocap_quat", None)
+    return None if pos is None or quat is None else (pos, quat)
 
 
 class TapWrapper(Wrapper):
@@ -182,13 +210,14 @@ class TapWrapper(Wrapper):
         info = dict(state.info)
         ts = info.pop(INFO_KEY)
         nstate = self.env.step(state.replace(info=info), action)
-        ps = getattr(nstate, "pipeline_state", None)
-        q, qd = positions(nstate.data if ps is None else ps)  # MuJoCo Playground keeps it in .data
+        ps = physics(nstate)
+        q, qd = positions(ps)
         ts = tap_step(self.cfg, ts, q, qd, action, nstate.reward, nstate.done, device_index(),
-                      self.host_flush, self.host_probe)
+                      self.host_flush, self.host_probe, mocap_poses(ps) if self.cfg.nmocap else None)
         info = dict(nstate.info)
         info[INFO_KEY] = ts
         return nstate.replace(info=info)
 
 
-__all__ = ["TapConfig", "TapState", "TapWrapper", "tap_init", "tap_step", "device_index", "positions", "INFO_KEY"]
+__all__ = ["TapConfig", "TapState", "TapWrapper", "tap_init", "tap_step", "device_index", "physics", "positions",
+           "mocap_poses", "INFO_KEY"]

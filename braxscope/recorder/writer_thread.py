@@ -43,6 +43,8 @@ class SnapshotItem:
     done: np.ndarray
     complete: bool
     wall_time: float
+    mocap_pos: np.ndarray | None = None  # [L,nmocap,3] when the model has mocap bodies
+    mocap_quat: np.ndarray | None = None
 
 
 @dataclass
@@ -171,7 +173,8 @@ class WriterThread(threading.Thread):
         elif isinstance(item, SnapshotItem):
             self.writer.append_snapshot(qpos=item.qpos, qvel=item.qvel, action=item.action, reward=item.reward,
                                         done=item.done, iteration=item.iteration, env_step=item.env_step,
-                                        complete=item.complete, wall_time=item.wall_time)
+                                        complete=item.complete, wall_time=item.wall_time,
+                                        mocap_pos=item.mocap_pos, mocap_quat=item.mocap_quat)
             self._uncommitted_snapshots.append(item.iteration)
             self._dirty = True
         elif isinstance(item, PendingSnapshotItem):
@@ -232,6 +235,9 @@ class WriterThread(threading.Thread):
         reward = np.full((K, S), np.nan, np.float32)
         done = np.zeros((K, S), np.uint8)
         env_id = np.full((K, S), -1, np.int32)
+        nm = self.writer.sizes.get("nmocap", 0)
+        mocap = {"mocap_pos": np.full((K, S, nm, 3), np.nan, np.float32),
+                 "mocap_quat": np.full((K, S, nm, 4), np.nan, np.float32)} if nm else {}
         devices = np.zeros(S, np.int32)
         for d in range(D):
             b = group.get(d)
@@ -244,6 +250,9 @@ class WriterThread(threading.Thread):
             action[:, lo : lo + E] = b.action
             reward[:, lo : lo + E] = b.reward
             done[:, lo : lo + E] = b.done
+            for name, rows in mocap.items():
+                if getattr(b, name) is not None:
+                    rows[:, lo : lo + E] = getattr(b, name)
             valid = (b.track >= 0) & (b.track < lay.envs_per_device)
             env_id[:, lo : lo + E] = np.where(valid, lay.env_offset + d * lay.envs_per_device + b.track, -1)
         counts = np.arange(count - K + 1, count + 1, dtype=np.int64)
@@ -259,7 +268,7 @@ class WriterThread(threading.Thread):
         self._last_emitted = count
         self.writer.append_train(qpos=qpos, qvel=qvel, action=action, reward=reward, done=done, env_id=env_id,
                                  env_step=env_step, iteration=iteration.astype(np.int32),
-                                 wall_time=min(b.wall_time for b in group.values()), devices=devices)
+                                 wall_time=min(b.wall_time for b in group.values()), devices=devices, **mocap)
         self._uncommitted_rows += int((env_id >= 0).sum())
         self._dirty = True
 

@@ -15,6 +15,7 @@ ffmpeg has taken its bytes. Encoding therefore overlaps rendering instead of add
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import queue
@@ -31,6 +32,8 @@ from ..schema.episode_id import split_ref
 from ..schema.errors import BraxscopeError
 from . import presentation as P
 from .renderer import TRACK, Renderer
+
+log = logging.getLogger("braxscope")
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 MAX_TILES = P.MAX_CELLS
@@ -172,7 +175,10 @@ def _resolve(reader: StoreReader, entries) -> list[tuple[StoreReader, str]]:
 def _load(reader: StoreReader, eid: str) -> _Track:
     ep = reader.get_episode(eid)
     fr = reader.frames(ep)
-    return _Track(ep, fr, P.running_return(fr.reward), reader.model())
+    em = reader.env_model(ep)  # a domain-randomized env's own model, where it was recorded
+    if not em.own:
+        log.warning("braxscope: export of episode %s: %s", ep.id, em.note)
+    return _Track(ep, fr, P.running_return(fr.reward), em.model)
 
 
 def _writer(path: Path, suffix: str, W: int, H: int, fps: float, mp4_params: list[str]):

@@ -40,6 +40,7 @@ COMPRESSORS = (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"), Crc32cCodec
 # of a writer (measured: 1.37 s vs 0.48 s of sys time for 5000 chunk files).
 CHUNK_KEY_ENCODING = {"name": "default", "separator": "."}
 
+RANDOMIZATION = "randomization"  # writer group: per-env model changes of a domain-randomized run
 TRAIN = "train"
 SNAPSHOTS = "snapshots"
 CATALOG = "catalog"
@@ -137,6 +138,11 @@ METRICS_COLUMNS = (
     Column("env_step", "int64", -1, False),
     Column("wall_time", "float64", NAN, False),
 )
+
+
+def randomization_dims(array: str, ndim: int) -> tuple[str, ...]:
+    """Dimension names of a ``randomization/`` array: the recorded env, then the field's own axes."""
+    return ("variant", *(f"{array}_{i}" for i in range(ndim - 1)))
 
 
 def sizes_of(attrs: dict) -> dict[str, int]:

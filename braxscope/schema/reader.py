@@ -18,7 +18,7 @@ import mujoco
 import numpy as np
 import zarr
 
-from . import layout
+from . import layout, model_variant
 from .errors import (
     BraxscopeError,
     CorruptStoreError,
@@ -108,6 +108,7 @@ class _Writer:
         # EpisodeInfo of the good catalog rows [0, episode_rows), built only when episodes() is asked.
         self.episode_list: list[EpisodeInfo] = []
         self.episode_rows = 0
+        self.randomized: dict | None = None  # per-env model changes of a randomized run, read once
 
     @property
     def key(self) -> str:
@@ -543,6 +544,43 @@ class StoreReader:
                                          f"the store is damaged")
             self._model = m
         return self._model
+
+    def env_model(self, episode: "str | EpisodeInfo") -> model_variant.EnvModel:
+        """The model to draw an episode with: in a domain-randomized run, a training env's own
+        randomized model (from the recorded per-env changes); the nominal model for a run without
+        randomization and for policy snapshots (their rollouts step the nominal env). When the
+        env's model was not recorded, the nominal one, with a note that says so."""
+        ep = episode if isinstance(episode, EpisodeInfo) else self.get_episode(episode)
+        nominal = self.model()
+        w = self._writer_of(ep)
+        meta = w.static.get("randomization")
+        if ep.source == "snapshot" or not meta:
+            return model_variant.EnvModel(nominal, True)
+        values = self._randomized_values(w, meta)
+        row = values["env_id"].get(ep.env_id)
+        if row is None:
+            return model_variant.EnvModel(nominal, False, model_variant.nominal_note(ep.env_id))
+        model, skipped = model_variant.apply(nominal, {f: v[row] for f, v in values["fields"].items()})
+        if not skipped:
+            return model_variant.EnvModel(model, True)
+        return model_variant.EnvModel(model, False, f"env {ep.env_id}'s randomized {', '.join(skipped)} "
+                                                    "cannot be set on a MuJoCo model: shown with nominal values")
+
+    def _randomized_values(self, w: _Writer, meta: dict) -> dict:
+        """{"env_id": {env id: row}, "fields": {field path: [M, ...]}} of a writer (read once)."""
+        cached = w.randomized
+        if cached is None:
+            base = f"{layout.WRITERS_GROUP}/{w.id}/{layout.RANDOMIZATION}"
+            try:
+                store = self.storage.zarr_store
+                read = {name: np.asarray(zarr.open_array(store=store, path=f"{base}/{name}", mode="r")[...])
+                        for name in ["env_id"] + [f["array"] for f in meta["fields"]]}
+            except Exception as e:
+                raise CorruptStoreError(f"{base} cannot be read ({_short(e)}): the store is damaged there") from None
+            cached = {"env_id": {int(e): i for i, e in enumerate(read["env_id"].tolist())},
+                      "fields": {f["field"]: read[f["array"]] for f in meta["fields"]}}
+            w.randomized = cached
+        return cached
 
     def control(self) -> dict:
         from .control import read_control

@@ -27,7 +27,7 @@ import zarr
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.group import GroupMetadata
 
-from . import layout
+from . import layout, model_variant
 from .errors import (
     BraxscopeError,
     CorruptStoreError,
@@ -107,7 +107,7 @@ def check_store_accepts(storage: Storage, attrs: Mapping) -> None:
 
 
 def run_attrs(model: mujoco.MjModel, *, env_name: str, backend: str = "", dt: float, config: Mapping | None = None,
-              run_id: str | None = None, blob: np.ndarray | None = None) -> dict:
+              run_id: str | None = None, blob: np.ndarray | None = None, suite: str = "brax", impl: str = "") -> dict:
     """The root attributes (run metadata) a new store of this model and env gets."""
     blob = model_to_bytes(model) if blob is None else blob
     return {
@@ -115,6 +115,8 @@ def run_attrs(model: mujoco.MjModel, *, env_name: str, backend: str = "", dt: fl
         "run_id": run_id or uuid.uuid4().hex[:12],
         "env_name": env_name,
         "backend": backend,
+        "suite": suite,
+        "impl": impl,
         "dt": float(dt),
         **model_names(model),
         "model_sha256": sha256(blob),
@@ -308,15 +310,22 @@ class StoreWriter:
         envs_per_device: int | None = None,
         run_id: str | None = None,
         writer_id: str | None = None,
+        suite: str = "brax",
+        impl: str = "",
+        randomization: Mapping | None = None,
     ) -> "StoreWriter":
         """Start a new writer group, creating the store when it does not exist yet.
 
         Several processes (a sweep, or multi-host training) may each create a writer group in the
-        same store; they must record the same model.
+        same store; they must record the same model. ``suite``: where the env comes from
+        ('brax' or 'playground'); ``impl``: the physics implementation that trained ('jax',
+        'warp'; '' when the env does not say). ``randomization``: a domain-randomized run's
+        per-env model changes, ``{"env_id": [M], "fields": {field path: values [M, ...]}}``
+        (written once, here; see SCHEMA.md).
         """
         blob = model_to_bytes(model)
         root_attrs = run_attrs(model, env_name=env_name, backend=backend, dt=dt, config=config, run_id=run_id,
-                               blob=blob)
+                               blob=blob, suite=suite, impl=impl)
         storage = open_storage(path, read_only=False)
         check_store_accepts(storage, root_attrs)  # a store of another model or env: refused here
         if storage.get("zarr.json") is None:
@@ -352,6 +361,12 @@ class StoreWriter:
             "train_slots": int(train_slots),
             "envs_per_device": int(envs_per_device or 0),
             "config": _json_safe(dict(config or {})),
+            "randomization": None if randomization is None else {
+                "envs": int(len(randomization["env_id"])),
+                "fields": [{"field": f, "array": model_variant.array_name(f),
+                            "applies": model_variant.applies(model, f, np.shape(v)[1:])}
+                           for f, v in randomization["fields"].items()],
+            },
         }
         group_key = f"{layout.WRITERS_GROUP}/{writer_id}"
         if storage.get(f"{layout.WRITERS_GROUP}/zarr.json") is None:
@@ -362,6 +377,17 @@ class StoreWriter:
         w = cls(storage, writer_id, static, {}, root_attrs, lease)
         for s in w._streams.values():
             s.create()
+        if randomization is not None:
+            # Written whole before the group's first commit record, which is what makes a group
+            # visible to readers: they never see part of it.
+            base = f"{layout.WRITERS_GROUP}/{writer_id}/{layout.RANDOMIZATION}"
+            arrays = {"env_id": np.asarray(randomization["env_id"], np.int32)}
+            arrays.update({model_variant.array_name(f): np.asarray(v) for f, v in randomization["fields"].items()})
+            for name, data in arrays.items():
+                zarr.create_array(store=store, name=f"{base}/{name}", data=data,
+                                  chunks=tuple(max(1, n) for n in data.shape), compressors=layout.COMPRESSORS,
+                                  chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+                                  dimension_names=layout.randomization_dims(name, data.ndim))
         w._values = zarr.create_array(
             store=store,
             name=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values",

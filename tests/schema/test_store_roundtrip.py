@@ -255,3 +255,35 @@ def test_a_store_of_a_model_without_mocap_bodies_has_no_mocap_arrays(tmp_path, m
     assert not (path / "writers" / w.writer_id / "train" / "mocap_pos").exists()
     r = open_store(path)
     assert r.frames(r.episodes()[0]).mocap_pos is None
+
+
+def test_a_randomized_runs_env_is_drawn_with_its_recorded_model_and_an_unrecorded_one_says_nominal(tmp_path, model):
+    path = tmp_path / "dr.zarr"
+    sizes = np.repeat(model.geom_size[None], 2, axis=0)
+    sizes[:, 1, 0] = [0.3, 0.4]  # the torso box, per recorded env
+    rand = {"env_id": [0, 2], "fields": {"geom_size": sizes, "opt.gravity": np.array([[0, 0, -5.0], [0, 0, -7.0]])}}
+    w = StoreWriter.create(path, model, env_name="toy", dt=0.01, train_slots=3, randomization=rand)
+    w.append_train(**train_block(model, 0, 40, 3, done_every=20))
+    w.close()
+    r = open_store(path)
+    by_env = {e.env_id: e for e in r.episodes() if e.source == "train"}
+    two = r.env_model(by_env[2])
+    assert two.own and two.note == "" and two.model.geom_size[1, 0] == pytest.approx(0.4)
+    assert two.model.opt.gravity[2] == pytest.approx(-7.0)
+    assert r.model().geom_size[1, 0] == pytest.approx(model.geom_size[1, 0])  # the nominal one is untouched
+    one = r.env_model(by_env[1])
+    assert not one.own and "nominal model" in one.note and one.model.geom_size[1, 0] == model.geom_size[1, 0]
+    assert np.asarray(zarr.open_array(str(path / "writers" / w.writer_id / "randomization" / "opt__gravity"))).shape \
+        == (2, 3)
+
+
+def test_a_randomized_field_mujoco_has_no_counterpart_for_is_named_and_kept_nominal(tmp_path, model):
+    path = tmp_path / "dr2.zarr"
+    rand = {"env_id": [0], "fields": {"_impl.o_margin": np.ones((1, 4)), "geom_rgba": model.geom_rgba[None] * 0.5}}
+    w = StoreWriter.create(path, model, env_name="toy", dt=0.01, train_slots=1, randomization=rand)
+    w.append_train(**train_block(model, 0, 30, 1, done_every=20))
+    w.close()
+    r = open_store(path)
+    em = r.env_model(r.episodes()[0])
+    assert not em.own and "_impl.o_margin" in em.note and "nominal" in em.note
+    np.testing.assert_allclose(em.model.geom_rgba, model.geom_rgba * 0.5)
