@@ -277,7 +277,8 @@ class Viewer:
     def _draw_scene(self, snap: Snapshot) -> None:
         sc = snap.scene
         if sc.picture != self.shown_picture:
-            self.worker.request([c.qpos for c in sc.cells], tag=sc, ghost=sc.ghost, size=self.session.viewport)
+            self.worker.request([c.qpos for c in sc.cells], tag=sc, ghost=sc.ghost, size=self.session.viewport,
+                                extras=[(c.mocap_pos, c.mocap_quat, c.model) for c in sc.cells])
             deadline = time.monotonic() + 10.0
             f = None
             while f is None or f.tag.picture != sc.picture:  # a frame of an earlier request may come first

@@ -131,7 +131,8 @@ class ReplayApp:
         if key == self._requested:
             return False
         self._requested = key
-        self.worker.request([c.qpos for c in scene.cells], tag=scene, ghost=scene.ghost, size=self.s.viewport)
+        self.worker.request([c.qpos for c in scene.cells], tag=scene, ghost=scene.ghost, size=self.s.viewport,
+                            extras=[(c.mocap_pos, c.mocap_quat, c.model) for c in scene.cells])
         return True
 
     def frame(self) -> None:

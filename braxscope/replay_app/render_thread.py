@@ -77,15 +77,18 @@ class RenderWorker:
     # ------------------------------------------------------------ GUI side
 
     def request(self, qposes: list[np.ndarray | None], tag: Any = None, ghost: bool = False,
-                size: tuple[int, int] | None = None) -> int:
+                size: tuple[int, int] | None = None, extras: list | None = None) -> int:
         """Render these states (one per grid cell, or with ``ghost`` all in one scene, the first
         solid) as soon as possible, at ``size`` (width, height; at most the worker's size);
-        replaces a pending request."""
+        replaces a pending request. ``extras``: per state, None or (mocap_pos [nmocap,3],
+        mocap_quat [nmocap,4], model: the MjModel to draw it with, None for the run's) (grid cells)."""
         w, h = size or (self.width, self.height)
         size = (max(16, min(int(w), self.width)), max(16, min(int(h), self.height)))
         with self._cond:
             self._seq += 1
             q = [None if x is None else np.array(x, dtype=np.float64, copy=True) for x in qposes]
+            if extras is not None:
+                q = [(x, e) if x is not None and e is not None else x for x, e in zip(q, extras)]
             self._request = (self._seq, q, tag, time.perf_counter(), ghost, size)
             self._cond.notify()
             return self._seq
@@ -173,13 +176,15 @@ class RenderWorker:
             r.set_flags(shadows=bool(args[0]), reflections=bool(args[0]))
             self._settings["shadows"] = bool(args[0])
 
-    def _renderer(self, renderers: dict, main: Renderer, size: tuple[int, int]) -> Renderer:
-        r = renderers.get(size)
+    def _renderer(self, renderers: dict, main: Renderer, size: tuple[int, int], model=None) -> Renderer:
+        # Keyed by size, and by model for the episodes drawn with their own (domain randomization).
+        key = size if model is None else (size, id(model))
+        r = renderers.get(key)
         if r is None:
-            r = Renderer(self.model, *size, camera=main.camera_name, shadows=main.shadows,
-                         reflections=main.reflections)
+            r = Renderer(self.model if model is None else model, *size, camera=main.camera_name,
+                         shadows=main.shadows, reflections=main.reflections)
             _copy_camera(main, r)
-            renderers[size] = r
+            renderers[key] = r
         return r
 
     def _frame(self) -> np.ndarray:
@@ -189,7 +194,7 @@ class RenderWorker:
 
     def _ghosts(self, renderers: dict, main: Renderer, qposes: list, size: tuple[int, int]) -> np.ndarray:
         out = self._frame()
-        shown = [q for q in qposes if q is not None]
+        shown = [q[0] if isinstance(q, tuple) else q for q in qposes if q is not None]  # ghosts: qpos only
         if not shown:
             return out
         w, h = size
@@ -202,12 +207,15 @@ class RenderWorker:
         out = self._frame()
         n = len(qposes)
         _, _, cw, ch = P.cell_rect(0, max(1, n), *size)
-        r = self._renderer(renderers, main, (cw, ch))
         for i, q in enumerate(qposes):
             x, y, _, _ = P.cell_rect(i, n, *size)
             if q is None:
                 continue  # loading: the cell keeps the loading colour
-            img = r.render(q)
+            mocap_pos = mocap_quat = model = None
+            if isinstance(q, tuple):
+                q, (mocap_pos, mocap_quat, model) = q
+            r = self._renderer(renderers, main, (cw, ch), model)
+            img = r.render(q, mocap_pos=mocap_pos, mocap_quat=mocap_quat)
             np.multiply(img, np.float32(1 / 255), out=out[y:y + ch, x:x + cw, :3])
         return out
 

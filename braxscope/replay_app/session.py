@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -82,10 +82,11 @@ class LoadedEpisode:
     info: EpisodeInfo
     frames: Frames
     cum_return: np.ndarray
+    env_model: Any = None  # schema.model_variant.EnvModel: what to draw it with (None: the run's model)
 
     @classmethod
-    def of(cls, info: EpisodeInfo, frames: Frames) -> "LoadedEpisode":
-        return cls(info, frames, P.running_return(frames.reward))
+    def of(cls, info: EpisodeInfo, frames: Frames, env_model: Any = None) -> "LoadedEpisode":
+        return cls(info, frames, P.running_return(frames.reward), env_model)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -817,10 +818,17 @@ class ReplaySession:
             facts = P.cell_facts(self._by_id.get(v), v, k, None if d is None else d.frames,
                                  None if d is None else d.cum_return, damaged=v in self.damaged)
             q = None if d is None or len(d) == 0 else d.frames.qpos[k]
+            f = None if q is None else d.frames
+            em = None if d is None else d.env_model
+            lines = P.overlay_lines(facts, self.overlays, i, n > 1)
+            if em is not None and not em.own:
+                lines += (("nominal model (this env's own was not recorded)", P.DIM),)
             cells.append(Cell(id=v, frame=k, length=facts.length, loading=facts.loading, damaged=facts.damaged,
                               qpos=q, colour=P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)],
-                              lines=P.overlay_lines(facts, self.overlays, i, n > 1),
-                              start=self._by_id[v].start if v in self._by_id else -1))
+                              lines=lines, start=self._by_id[v].start if v in self._by_id else -1,
+                              mocap_pos=None if f is None or f.mocap_pos is None else f.mocap_pos[k],
+                              mocap_quat=None if f is None or f.mocap_quat is None else f.mocap_quat[k],
+                              model=None if em is None or em.model is self.reader.model() else em.model))
         ghost = self.ghost and n > 1
         picture = (views, tuple(c.frame for c in cells), tuple(c.qpos is not None for c in cells), ghost)
         return Scene(rev=rev, views=views, cells=tuple(cells), grid=P.grid_shape(n), ghost=ghost, picture=picture)
@@ -992,8 +1000,15 @@ class ReplaySession:
                     self.catalog_version += 1
                 changed = True
                 continue
+            try:
+                # A domain-randomized env's own model (kept while the episode grows: one per episode).
+                env_model = have.env_model if have is not None and have.env_model is not None else r.env_model(info)
+            except BraxscopeError as e:
+                env_model = None
+                with self._lock:
+                    self.message = f"episode {eid}: its model cannot be read ({e}): showing the run's model"
             with self._lock:
-                self._cache[key] = LoadedEpisode.of(info, frames)
+                self._cache[key] = LoadedEpisode.of(info, frames, env_model)
                 self._cache.move_to_end(key)
                 self._evict()
             changed = True

@@ -31,6 +31,9 @@ class Cell:
     colour: Colour  # the episode's compare colour (label, plot series, ghost tint)
     lines: tuple[Line, ...]  # overlay text lines drawn top left in the cell, with their colours
     start: int = -1  # the episode's first row in its stream (tells live episodes apart)
+    mocap_pos: np.ndarray | None = None  # [nmocap,3] where the model has mocap bodies
+    mocap_quat: np.ndarray | None = None  # [nmocap,4]
+    model: Any = None  # the MjModel to draw it with when not the run's (a domain-randomized env's own)
 
 
 @dataclass(frozen=True)

@@ -252,3 +252,35 @@ def test_the_store_opens_plays_and_exports_in_a_venv_without_playground_or_jax(r
                            timeout=600)
         assert p.returncode == 0, (argv, p.stderr[-2000:])
     assert out.stat().st_size > 1000
+
+
+def test_the_viewer_draws_a_randomized_env_with_its_own_model_and_mocap_bodies_where_recorded(runs):
+    """The replay app's path: session snapshot cells carry the env's own model and the mocap
+    poses, and the render thread draws them (the same pixels as a renderer of that model)."""
+    from braxscope.replay_app.render_thread import RenderWorker
+    from braxscope.replay_app.session import ReplaySession
+
+    dr = ReplaySession(open_store(runs["cartpole_dr"].path))
+    ep = next(e for e in dr.reader.episodes() if e.source == "train" and e.slot == 1)
+    dr.select(ep.id)
+    dr.poll_store()
+    dr.seek(EPISODE // 2)
+    cell = dr.snapshot().scene.cells[0]
+    gid = dr.reader.model().geom("pole_1").id
+    assert cell.model is not None and cell.model.geom_size[gid, 0] == pytest.approx(POLE_RADIUS * (2 + TRACK[1]))
+    reacher = ReplaySession(open_store(runs["reacher_own"].path))
+    rep = next(e for e in reacher.reader.episodes() if e.source == "train")
+    reacher.select(rep.id)
+    reacher.poll_store()
+    rcell = reacher.snapshot().scene.cells[0]
+    np.testing.assert_array_equal(rcell.mocap_pos, reacher.reader.frames(rep).mocap_pos[rcell.frame])
+    worker = RenderWorker(dr.reader.model(), 160, 120, camera="fixed")
+    try:
+        worker.request([cell.qpos], size=(160, 120), extras=[(cell.mocap_pos, cell.mocap_quat, cell.model)])
+        assert worker.frame_ready.wait(60)
+        frame = worker.take().image
+    finally:
+        worker.close()
+    with Renderer(cell.model, 160, 120, camera="fixed") as r:
+        expected = r.render(cell.qpos).astype(np.float32) / 255
+    np.testing.assert_allclose(frame[:120, :160, :3], expected, atol=1e-6)
