@@ -21,7 +21,7 @@ window holds training epochs and policy_params_fn calls only. Prints medians and
 wall-clock env-steps/s and of env steps per CPU-second of this process (the latter is robust to
 other processes sharing the machine; wall time is what a user feels on a dedicated one).
 
-    MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py            # inverted_pendulum and ant
+    MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py            # inverted_pendulum, ant, CartpoleBalance
     MUJOCO_GL=egl .venv/bin/python benchmarks/overhead.py --quick    # inverted_pendulum only, shorter
 
 On a GPU the runs use GPU-sized configs (``--scale gpu``, chosen by default when JAX's default
@@ -68,6 +68,16 @@ CONFIGS = {
                  episode_length=1000, learning_rate=3e-4, reward_scaling=10.0, normalize_observations=True),
         steps_per_epoch=4 * 128 * 5 * 8, epochs=4,
     ),
+    # A MuJoCo Playground env (MJX physics; impl jax on a CPU, its default, MuJoCo Warp, on a GPU),
+    # trained as Playground does: every variant, "none" included, uses Playground's own chain
+    # (wrap_for_brax_training), and the recorder is hooked into it as a Playground user would.
+    "CartpoleBalance": dict(
+        suite="playground",
+        ppo=dict(num_envs=128, batch_size=256, num_minibatches=8, unroll_length=10, num_updates_per_batch=2,
+                 episode_length=1000, learning_rate=1e-3, reward_scaling=10.0, discounting=0.995,
+                 normalize_observations=True),
+        steps_per_epoch=4 * 256 * 10 * 8, epochs=4,
+    ),
 }
 
 
@@ -84,6 +94,8 @@ GPU_CONFIGS = {
     "inverted_pendulum": _gpu_sized(CONFIGS["inverted_pendulum"], 2, num_envs=2048, batch_size=1024,
                                     num_minibatches=16, num_updates_per_batch=4),
     "ant": _gpu_sized(CONFIGS["ant"], 8, num_envs=2048, batch_size=1024, num_minibatches=32, num_updates_per_batch=4),
+    "CartpoleBalance": _gpu_sized(CONFIGS["CartpoleBalance"], 2, num_envs=2048, batch_size=1024, num_minibatches=32,
+                                  num_updates_per_batch=16),
 }
 VARIANTS = ("none", "record", "record+snapshots", "naive tap", "record+panel")
 DEFAULT_VARIANTS = ("none", "record", "record+snapshots", "naive tap")
@@ -98,7 +110,7 @@ class NaiveTap(brax_training.Wrapper):
 
     def step(self, state, action):
         n = self.env.step(state, action)
-        q = n.pipeline_state.q[:4]
+        q = (n.data.qpos if getattr(n, "pipeline_state", None) is None else n.pipeline_state.q)[:4]
 
         def host(q, a, r):
             self.sink.append((np.array(q), np.array(a), np.array(r)))
@@ -107,19 +119,33 @@ class NaiveTap(brax_training.Wrapper):
         return n
 
 
-def naive_wrap(sink):
+def naive_wrap(sink, playground: bool = False):
     def wrap(env, episode_length=1000, action_repeat=1, randomization_fn=None, _calls=[0]):
         _calls[0] += 1
         inner = brax_training.VmapWrapper(env)
         inner = brax_training.EpisodeWrapper(inner, episode_length, action_repeat)
         if _calls[0] == 1:  # the training env only (the eval env is wrapped second)
             inner = NaiveTap(inner, sink)
+        if playground:
+            from mujoco_playground import wrapper
+
+            return wrapper.BraxAutoResetWrapper(inner)
         return brax_training.AutoResetWrapper(inner)
     return wrap
 
 
+def make_env(env_name: str, cfg: dict):
+    """(env, wrap_env_fn of the env's own training chain: None for brax's default)."""
+    if cfg.get("suite") == "playground":
+        from mujoco_playground import registry, wrapper
+
+        impl = {"impl": "jax"} if jax.default_backend() == "cpu" else None
+        return registry.load(env_name, config_overrides=impl), wrapper.wrap_for_brax_training
+    return envs.get_environment(env_name, backend=cfg["backend"]), None
+
+
 def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp: Path) -> dict:
-    env = envs.get_environment(env_name, backend=cfg["backend"])
+    env, own_wrap = make_env(env_name, cfg)
     marks: list[tuple[int, float]] = []
 
     def progress(step, metrics):
@@ -130,14 +156,14 @@ def run_once(env_name: str, cfg: dict, variant: str, epochs: int, seed: int, tmp
     rec = None
     sink: list = []
     if variant == "none":
-        hooks = {"progress_fn": progress}
+        hooks = {"progress_fn": progress} if own_wrap is None else {"progress_fn": progress, "wrap_env_fn": own_wrap}
     elif variant == "naive tap":
-        hooks = {"progress_fn": progress, "wrap_env_fn": naive_wrap(sink)}
+        hooks = {"progress_fn": progress, "wrap_env_fn": naive_wrap(sink, own_wrap is not None)}
     else:
         store = tmp / f"{env_name}-{variant}-{time.time_ns()}.zarr"
         rec = braxscope.Recorder(store, env, track=[0, 1, 2, 3], snapshots=variant in ("record+snapshots",
                                                                                       "record+panel"))
-        hooks = rec.ppo_hooks(progress_fn=progress)
+        hooks = rec.ppo_hooks(progress_fn=progress, wrap_env_fn=own_wrap)
         if variant == "record+panel":
             import braxscope.notebook as bn
 
@@ -258,7 +284,8 @@ def main(argv=None) -> int:
             cmed = statistics.median(o["cpu_sps"] for o in runs)
             snap = [s for o in runs for s in o.get("snapshot_s", [])]
             wait = [s for o in runs for s in o.get("snapshot_wait_s", [])]
-            print(f"{name + ' (' + configs[name]['backend'] + ')':32s} {v:17s} {med:14.0f} {med / base:7.3f} "
+            label = f"{name} ({configs[name].get('backend', 'playground')})"
+            print(f"{label:32s} {v:17s} {med:14.0f} {med / base:7.3f} "
                   f"{(1 - med / base) * 100:6.1f}% {cmed:11.0f} {cmed / cbase:7.3f} "
                   f"{statistics.median(o.get('callbacks', 0) for o in runs):13.0f} "
                   f"{statistics.median(o.get('rows', 0) for o in runs):9.0f} "
