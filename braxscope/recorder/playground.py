@@ -65,22 +65,18 @@ def impl_of(env) -> str:
     return str(getattr(impl, "value", impl or "")).lower()
 
 
-def training_chain(env, episode_length: int, action_repeat: int, randomization_fn=None, make_tap=None):
-    """Playground's ``wrap_for_brax_training`` chain, with the tap just inside its auto-reset
-    wrapper when ``make_tap`` is given: Vmap (or Playground's domain-randomization Vmap),
-    brax's Episode, [tap], Playground's BraxAutoResetWrapper."""
+def training_chain(env, episode_length: int, action_repeat: int, randomization_fn=None):
+    """Playground's own chain (``wrap_for_brax_training``), for the eval env."""
     wrapper = require("training a MuJoCo Playground env").wrapper
-    if make_tap is None:
-        return wrapper.wrap_for_brax_training(env, episode_length=episode_length, action_repeat=action_repeat,
-                                              randomization_fn=randomization_fn)
-    from brax.envs.wrappers import training as brax_training
+    return wrapper.wrap_for_brax_training(env, episode_length=episode_length, action_repeat=action_repeat,
+                                          randomization_fn=randomization_fn)
 
-    if randomization_fn is None:
-        inner = brax_training.VmapWrapper(env)
-    else:
-        inner = wrapper.BraxDomainRandomizationVmapWrapper(env, randomization_fn)
-    inner = brax_training.EpisodeWrapper(inner, episode_length, action_repeat)
-    return wrapper.BraxAutoResetWrapper(make_tap(inner))
+
+def chain_wrappers():
+    """(domain-randomization Vmap, auto-reset) wrapper classes of Playground's chain: its chain
+    is brax's Vmap and Episode wrappers with these two of its own."""
+    wrapper = require("training a MuJoCo Playground env").wrapper
+    return wrapper.BraxDomainRandomizationVmapWrapper, wrapper.BraxAutoResetWrapper
 
 
 def env_name_of(env) -> str | None:
@@ -143,5 +139,5 @@ def ppo_config(name: str, impl: str | None) -> dict:
     raise KeyError(name)
 
 
-__all__ = ["require", "is_playground_env", "impl_of", "training_chain", "env_name_of", "names",
+__all__ = ["require", "is_playground_env", "impl_of", "training_chain", "chain_wrappers", "env_name_of", "names",
            "load", "ppo_config", "PlaygroundMissingError", "MenagerieUnavailableError", "INSTALL"]

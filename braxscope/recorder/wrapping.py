@@ -33,15 +33,18 @@ def plain_chain(env, episode_length: int, action_repeat: int, randomization_fn=N
 
 def tapped_chain(env, episode_length: int, action_repeat: int, randomization_fn,
                  make_tap: Callable[[Wrapper], Wrapper]) -> Wrapper:
-    """Vmap (or DR Vmap) -> Episode -> tap -> AutoReset (Playground's wrappers for its envs)."""
+    """Vmap (or DR Vmap) -> Episode -> tap -> AutoReset; for a Playground env its own DR Vmap and
+    auto-reset wrappers (as in its ``wrap_for_brax_training``)."""
     if playground.is_playground_env(env):
-        return playground.training_chain(env, episode_length, action_repeat, randomization_fn, make_tap)
+        dr_vmap, autoreset = playground.chain_wrappers()
+    else:
+        dr_vmap, autoreset = brax_training.DomainRandomizationVmapWrapper, brax_training.AutoResetWrapper
     if randomization_fn is None:
         inner = brax_training.VmapWrapper(env)
     else:
-        inner = brax_training.DomainRandomizationVmapWrapper(env, randomization_fn)
+        inner = dr_vmap(env, randomization_fn)
     inner = brax_training.EpisodeWrapper(inner, episode_length, action_repeat)
-    return brax_training.AutoResetWrapper(make_tap(inner))
+    return autoreset(make_tap(inner))
 
 
 def _is_autoreset(w) -> bool:
