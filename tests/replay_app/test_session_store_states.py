@@ -102,6 +102,16 @@ def _session(path: Path, clock: FakeClock) -> ReplaySession:
     return ReplaySession(open_store(path), clock=clock)
 
 
+def _writing(template: Path, tmp_path: Path, clock: FakeClock) -> tuple[Path, Writer, ReplaySession]:
+    """A store whose writer has committed 5 rows of an episode still in progress in each slot,
+    and a session on it."""
+    path = root_only(template, tmp_path / "run.zarr")
+    w = Writer(path, 0)
+    w.append_train(5, [False] * SLOTS, 0, 0)
+    w.commit()
+    return path, w, _session(path, clock)
+
+
 # ---------------------------------------------------------------- the states live mode meets first
 
 
@@ -151,11 +161,7 @@ def test_live_waits_for_a_writers_first_rows_then_replays_them_while_no_more_com
 
 
 def test_live_follows_an_episode_that_ends_to_the_slots_next_one(template, tmp_path, clock):
-    path = root_only(template, tmp_path / "run.zarr")
-    w = Writer(path, 0)
-    w.append_train(5, [False, False], 0, 0)
-    w.commit()
-    s = _session(path, clock)
+    _, w, s = _writing(template, tmp_path, clock)
     s.go_live()
     s.poll_store()
     first = s.info(s.views[0])
@@ -203,11 +209,7 @@ def test_live_moves_from_the_first_snapshot_to_the_training_envs_once_they_recor
 
 
 def test_pausing_a_live_view_leaves_live_mode(template, tmp_path, clock):
-    path = root_only(template, tmp_path / "run.zarr")
-    w = Writer(path, 0)
-    w.append_train(5, [False, False], 0, 0)
-    w.commit()
-    s = _session(path, clock)
+    _, w, s = _writing(template, tmp_path, clock)
     s.go_live()
     s.pause()
     assert not s.live and not s.playing
@@ -215,13 +217,9 @@ def test_pausing_a_live_view_leaves_live_mode(template, tmp_path, clock):
 
 
 def test_damage_marks_rows_not_ids_so_the_slots_next_episode_still_plays(template, tmp_path, clock):
-    path = root_only(template, tmp_path / "run.zarr")
-    w = Writer(path, 0)
-    w.append_train(5, [False, False], 0, 0)
-    w.commit()
+    path, w, s = _writing(template, tmp_path, clock)
     chunk = path / layout.WRITERS_GROUP / w.id / layout.TRAIN / "qpos" / "c.0.0.0"  # SCHEMA.md's chunk keys
     chunk.write_bytes(b"this is not a blosc chunk")
-    s = _session(path, clock)
     s.select("0:open-0")
     s.poll_store()
     assert s.status_of(s.info("0:open-0")) == "damaged"
