@@ -234,12 +234,14 @@ def scenario(store: str, out: Path, R: dict) -> None:
         # play: the space key starts the clock; frames on screen follow it; space again pauses
         xi.key("Home")
         shown0 = app.stats.frames_shown
-        s.set_speed(2)
+        s.set_speed(1)
+        s.set_loop(True)  # a loaded machine may draw few frames: the episode must not end first
         xi.key("space", wait=False)
         R["space_plays"] = s.playing
         pump(app, until=lambda: app.stats.frames_shown - shown0 >= 4 and s.cursor > 20)
         xi.key("space", wait=False)
         paused, frames = not s.playing, app.stats.frames_shown - shown0
+        s.set_loop(False)
         settle(app)
         R["play"] = {"cursor": s.cursor, "frames_shown": frames, "paused": paused,
                      "shown_frame": app.shown.cells[0].frame}
