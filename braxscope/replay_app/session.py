@@ -40,8 +40,9 @@ MAX_COMPARE = P.MAX_CELLS
 # A writer whose heartbeat is older than this (and not closed) is shown as "recorder stopped".
 HEARTBEAT_TIMEOUT_S = 15.0
 # Live mode holds the newest frame of a growing episode this long (seconds of the session's
-# clock) waiting for rows; then it replays the episode from its start until rows arrive, so a run
-# that records in bursts (evaluations, compiling, a loaded machine) never leaves a frozen picture.
+# clock) waiting for rows; then, until rows arrive, it replays the target's newest finished episode
+# (or the growing one when there is none), so a run that records in bursts (evaluations,
+# compiling, a loaded machine) never leaves a frozen picture.
 LIVE_STALL_S = 2.0
 # Loaded episodes kept beyond the selected ones, by bytes: the cache never holds the whole run.
 CACHE_BYTES = 32 * 2**20
@@ -173,6 +174,7 @@ class ReplaySession:
         self.live_target: LiveTarget | None = None
         self._target_picked = False  # the user chose live_target (else it is the default, kept current)
         self._hold: tuple = (None, 0.0)  # ((episode key, frames), since) of live's wait at a growing tail
+        self._stalled: tuple | None = None  # (episode key, frames) of the growing episode live gave up waiting on
         self.message = ""  # last user-facing message (bad id, damaged episode...)
         # what the viewport shows and how
         self.ghost = False
@@ -557,8 +559,9 @@ class ReplaySession:
             return slots[0]
         return ts[0] if ts else None
 
-    def _newest(self, target: LiveTarget) -> EpisodeInfo | None:
-        eps = [e for e in self.catalog if target.matches(e) and e.id not in self.damaged]
+    def _newest(self, target: LiveTarget, finished: bool = False) -> EpisodeInfo | None:
+        eps = [e for e in self.catalog if target.matches(e) and e.id not in self.damaged
+               and not (finished and e.in_progress)]
         if not eps:
             return None
         if target.kind == "snapshot":
@@ -586,20 +589,32 @@ class ReplaySession:
         store, or an episode that is not loaded or damaged)."""
         cur = self._by_id.get(self.views[0]) if self.views else None
         newest = self._newest(self.live_target) if self.live_target else None
-        if newest is not None and (cur is None or episode_key(newest) != episode_key(cur)):
+        loaded = cur is not None and self.data(cur.id) is not None
+        if (newest is not None and self._stalled == (episode_key(newest), newest.length) and loaded
+                and n > 1):
+            self._seek_to(0)  # still no rows since live stopped waiting: replay what it shows meanwhile
+        elif newest is not None and (cur is None or episode_key(newest) != episode_key(cur)):
             self._switch_live(newest)
-        elif cur is not None and not cur.in_progress and self.data(cur.id) is not None:
+        elif cur is not None and not cur.in_progress and loaded:
             # Nothing newer yet: replay the newest episode (a snapshot arrives once per iteration).
             self._seek_to(0)
         else:
             # At the tail of a growing episode, or nothing to show yet: hold the newest frame
             # until rows arrive (the clock restarts there, so playback resumes at real time);
-            # when none come for LIVE_STALL_S, replay the episode meanwhile.
+            # when none come for LIVE_STALL_S, replay the newest finished episode meanwhile.
             at = (episode_key(cur) if cur is not None else None, n)
             if self._hold[0] != at:
                 self._hold = (at, self._clock())
-            stalled = self._clock() - self._hold[1] > LIVE_STALL_S and n > 1
-            self._seek_to(0 if stalled and cur is not None and self.data(cur.id) is not None else max(0, n - 1))
+            if cur is not None and self._clock() - self._hold[1] > LIVE_STALL_S:
+                self._stalled = (episode_key(cur), cur.length)
+                done = self._newest(self.live_target, finished=True) if self.live_target else None
+                if done is not None and episode_key(done) != episode_key(cur):
+                    self._switch_live(done)
+                    return
+                if loaded and n > 1:
+                    self._seek_to(0)
+                    return
+            self._seek_to(max(0, n - 1))
 
     def _switch_live(self, ep: EpisodeInfo) -> None:
         self.views = [ep.id]
