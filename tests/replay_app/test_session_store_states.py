@@ -568,7 +568,7 @@ class SessionOverAGrowingStore(RuleBasedStateMachine):
 
 def test_the_session_survives_every_sequence_of_commands_store_events_and_clock_advances(template):
     # Derandomized: the same 50 sequences every run, under a minute. With the live viewer's crash
-    # put back (issue 11: live on a store with no episode yet), the 8th sequence finds it.
+    # put back (issue 11: live on a store with no episode yet), the 6th sequence finds it.
     SessionOverAGrowingStore.template = template
     run_state_machine_as_test(SessionOverAGrowingStore, settings=settings(
         max_examples=50, stateful_step_count=30, deadline=None, derandomize=True, database=None,
