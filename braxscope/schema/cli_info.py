@@ -57,8 +57,9 @@ def describe(reader: StoreReader, *, edges: int | None = None) -> dict:
     """Everything ``info`` shows, as JSON-safe data. With ``edges``, a catalog of more than
     _MAX_ROWS episodes lists only its first and last ``edges`` (the counts cover them all)."""
     a = reader.info.attrs
-    run = {k: a.get(k) for k in ("env_name", "backend", "dt", "nq", "nv", "nu", "schema_version", "run_id", "created",
-                                  "joint_names", "actuator_names", "versions", "config")}
+    run = {k: a.get(k) for k in ("env_name", "backend", "suite", "impl", "dt", "nq", "nv", "nu", "nmocap",
+                                  "schema_version", "run_id", "created", "joint_names", "actuator_names", "versions",
+                                  "config")}
     writers = []
     for w in reader.writers():
         writers.append({
@@ -106,11 +107,18 @@ def _age(seconds: float) -> str:
     return f"{format_age(seconds)} ago"
 
 
+def _physics(r: dict) -> str:
+    """'backend spring', or for a MuJoCo Playground run 'MuJoCo Playground, impl jax'."""
+    if r.get("suite") == "playground":
+        return f"MuJoCo Playground, impl {r.get('impl') or '?'}"
+    return f"backend {r.get('backend') or '?'}"
+
+
 def render(doc: dict, *, show_all: bool = False) -> str:
     r = doc["run"]
     out = [
         f"store    {doc['path']}",
-        f"run      {r['env_name']} (backend {r.get('backend') or '?'}), dt {r['dt']:g} s, "
+        f"run      {r['env_name']} ({_physics(r)}), dt {r['dt']:g} s, "
         f"nq {r['nq']} nv {r['nv']} nu {r['nu']}, "
         f"schema v{r['schema_version']}, run {r.get('run_id')}, created {r.get('created')}",
     ]
