@@ -17,6 +17,7 @@ from .schema.errors import BraxscopeError
 SUBCOMMANDS = {
     "info": ("braxscope.schema.cli_info", "show a run and its episodes"),
     "verify": ("braxscope.schema.cli_verify", "check a store's integrity (exit 0 healthy, 1 damaged, 2 not a store)"),
+    "compact": ("braxscope.schema.cli_compact", "rewrite finished writer groups into sharded arrays (few files)"),
     "train": ("braxscope.recorder.cli_train", "train a brax or MuJoCo Playground env with PPO and record it"),
     "view": ("braxscope.replay_app.cli_view", "open the replay app on a store (live or history)"),
     "export": ("braxscope.replay_app.cli_export", "render episodes to MP4 or GIF"),

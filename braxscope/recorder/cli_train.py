@@ -55,6 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snapshot-steps", type=int, default=None,
                    help="length of each policy snapshot (default: one episode)")
     p.add_argument("--no-snapshots", action="store_true", help="do not record policy snapshots")
+    p.add_argument("--no-compact", action="store_true",
+                   help="leave the store as recorded at the end (default: compact it into sharded arrays)")
     p.add_argument("--flush-every", type=int, default=None,
                    help="env steps per device-to-host transfer (default: automatic)")
     p.add_argument("--video-every", type=int, default=None, help="render a video of every Nth snapshot")
@@ -204,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
             raise UnknownEnvError(f"no brax env named {args.env!r}: choose one of {names}") from None
 
     rec = Recorder(args.store, env, track=track, snapshot_steps=args.snapshot_steps, snapshots=not args.no_snapshots,
+                   compact=not args.no_compact,
                    flush_every=args.flush_every, video_every=args.video_every, env_name=args.env)
     print(f"braxscope: training {args.env} ({physics}) for {cfg['num_timesteps']:,} steps with {cfg['num_envs']} "
           f"envs, recording envs {track} into {args.store} (the first minute or so is compilation)",

@@ -96,6 +96,8 @@ class Recorder:
       snapshot_seed: the fixed reset key of the snapshot rollouts.
       snapshot_device: where snapshot rollouts run: 'cpu' (default: the host CPU, so they never
         queue on the accelerator that trains) or 'default' (JAX's default device).
+      compact: on a clean close, compact this writer group into sharded arrays (``braxscope
+        compact``: a few files instead of one per 256 rows); False leaves it as recorded.
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class Recorder:
         snapshot_seed: int = 0,
         snapshot_device: str = "cpu",
         commit_every_s: float = 0.5,
+        compact: bool = True,
     ):
         # A path (local disk or shared filesystem) or an s3:// / gs:// URL (braxscope[remote]).
         self.path = path if is_url(path) else Path(path)
@@ -139,6 +142,7 @@ class Recorder:
         StoreWriter.check_can_join(path, _mj_model(env), env_name=self.env_name, backend=self.backend)
         self.process_index = jax.process_index() if process_index is None else int(process_index)
         self.snapshot_seed = snapshot_seed
+        self.compact = bool(compact)
         check_snapshot_device(snapshot_device)  # before anything is created
         self.snapshot_device = snapshot_device
         self.commit_every_s = commit_every_s
@@ -243,6 +247,17 @@ class Recorder:
             s = self._shared.stats
             raise RecordingFailedError(f"recording stopped early ({s.error}); {s.rows_recorded:,} env-rows were "
                                        f"committed to {self.path} before it (the store is valid up to there)")
+        if self.compact and self.writer_id is not None and (self._thread is None or not self._thread.is_alive()):
+            self._compact()
+
+    def _compact(self) -> None:
+        from ..schema.compact import compact_writer
+
+        try:
+            result = compact_writer(self.path, self.writer_id)
+            log.info("braxscope: %s", result.line())
+        except Exception as e:  # noqa: BLE001  (the recorded rows stay as they are: nothing is lost)
+            log.warning("braxscope: compaction of %s failed (%s); the store stays as recorded", self.path, e)
 
     def __enter__(self) -> "Recorder":
         return self

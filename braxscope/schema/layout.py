@@ -41,6 +41,32 @@ COMPRESSORS = (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"), Crc32cCodec
 CHUNK_KEY_ENCODING = {"name": "default", "separator": "."}
 
 RANDOMIZATION = "randomization"  # writer group: per-env model changes of a domain-randomized run
+
+# Compacted writer groups (``braxscope compact``): a finished group's rows rewritten into sharded
+# arrays, so a long run is a few files per array instead of one per 256 rows. Rows no longer
+# change, so they can be compressed harder (zstd) in bigger inner chunks; the CRC32C stays on
+# every inner chunk (the sharding codec checksums its index too). ``generation`` in the commit
+# record says where a group's streams are: 0 (absent) at ``<stream>/``, N at ``g<N>/<stream>/``.
+COMPACT_COMPRESSORS = (BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"), Crc32cCodec())
+COMPACT_CHUNK_BYTES = 64 * 1024  # an inner chunk: what a seek decodes per column
+COMPACT_SHARD_BYTES = 64 * 2**20  # a shard file (uncompressed); the last one holds the rest
+COMPACT_MAX_CHUNK_ROWS = 65536
+
+
+def generation_dir(generation: int) -> str:
+    """The directory of a writer group's streams for a compaction generation ("" for 0)."""
+    return f"g{int(generation)}" if generation else ""
+
+
+def compact_rows(row_bytes: int, rows: int) -> tuple[int, int]:
+    """(rows per inner chunk, rows per shard) of a compacted array with ``rows`` rows."""
+    inner = 256
+    while inner < COMPACT_MAX_CHUNK_ROWS and inner * row_bytes < COMPACT_CHUNK_BYTES:
+        inner *= 2
+    per_shard = max(1, COMPACT_SHARD_BYTES // max(1, inner * row_bytes))
+    shard = inner * min(per_shard, max(1, -(-rows // inner)))  # no bigger than the array needs
+    return inner, shard
+
 TRAIN = "train"
 SNAPSHOTS = "snapshots"
 CATALOG = "catalog"

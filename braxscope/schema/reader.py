@@ -30,6 +30,7 @@ from .errors import (
 from .root import load_json, parse_json, read_root
 from .storage import Storage, open_storage
 from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
+from ._shards import ShardedColumn
 from .catalog import Catalog, EpisodeInfo, Selection, _Block, episode_info, episode_infos
 from .episode_id import EpisodeId, EpisodeIdError
 from .frames import Frames
@@ -117,12 +118,27 @@ class _Writer:
     def rows(self, stream: str) -> int:
         return int(self.commit.get("rows", {}).get(stream, 0))
 
+    @property
+    def generation(self) -> int:
+        """Where the streams are: 0 at ``<stream>/``, N (compacted) at ``g<N>/<stream>/``."""
+        return int(self.commit.get("generation", 0) or 0)
+
+    def stream_path(self, stream: str) -> str:
+        """The key prefix of a stream's arrays, e.g. ``writers/<id>/train`` or ``writers/<id>/g1/train``."""
+        gen = layout.generation_dir(self.generation)
+        return f"{self.key}/{gen + '/' if gen else ''}{stream}"
+
+    def set_commit(self, commit: dict) -> None:
+        if int(commit.get("generation", 0) or 0) != self.generation:
+            self.arrays, self.columns = {}, {}  # compacted: the arrays moved (their old files go)
+        self.commit = commit
+
     def array(self, stream: str, column: str, need_rows: int) -> zarr.Array:
         key = (stream, column)
         arr = self.arrays.get(key)
         # An open Array caches its shape; re-open only when the committed length outgrew it.
         if arr is None or arr.shape[0] < need_rows:
-            path = f"{layout.WRITERS_GROUP}/{self.id}/{stream}/{column}"
+            path = f"{self.stream_path(stream)}/{column}"
             try:
                 arr = zarr.open_array(store=self.reader.storage.zarr_store, path=path, mode="r")
             except Exception as e:
@@ -138,10 +154,13 @@ class _Writer:
             return None  # its second axis grows with new metric names: Zarr, re-opened on growth
         if key not in self.columns:
             arr = self.array(stream, column, 0)
-            try:
-                self.columns[key] = ChunkedColumn(self.reader.storage, f"{self.key}/{stream}/{column}", arr)
-            except UnsupportedLayout:
-                self.columns[key] = None
+            self.columns[key] = None
+            for kind in (ChunkedColumn, ShardedColumn):  # as recorded, or compacted
+                try:
+                    self.columns[key] = kind(self.reader.storage, f"{self.stream_path(stream)}/{column}", arr)
+                    break
+                except UnsupportedLayout:
+                    pass
         return self.columns[key]
 
 
@@ -185,7 +204,8 @@ class StoreReader:
         for stream in layout.TRAJECTORY_STREAMS:
             n_slots = slots if stream == layout.TRAIN else 1
             for c in layout.columns_of(stream, self.sizes):
-                meta = load_json(self.storage, f"{w.key}/{stream}/{c.name}/zarr.json", f"{stream}/{c.name} array")
+                meta = load_json(self.storage, f"{w.stream_path(stream)}/{c.name}/zarr.json",
+                                 f"{stream}/{c.name} array")
                 expected = c.trailing(n_slots, self.sizes)
                 got = tuple(meta.get("shape", ()))[1:]
                 if got != expected:
@@ -240,7 +260,7 @@ class StoreReader:
                 grew = True
             else:
                 old = w.commit.get("rows", {})
-                w.commit = attrs.get(layout.COMMIT_ATTR, {})
+                w.set_commit(attrs.get(layout.COMMIT_ATTR, {}))
                 if w.commit.get("rows", {}) != old:
                     grew = True
             self._load_catalog(w)
@@ -272,7 +292,8 @@ class StoreReader:
             pass
         # Something in the new rows is damaged: go chunk by chunk, so it costs only its own rows.
         while lo < n:
-            C = w.column(layout.CATALOG, "start").rows_per_chunk
+            col = w.column(layout.CATALOG, "start")
+            C = col.rows_per_chunk if col is not None else int(w.array(layout.CATALOG, "start", 0).chunks[0])
             hi = min(n, (lo // C + 1) * C)
             try:
                 block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, hi)
@@ -333,10 +354,16 @@ class StoreReader:
                     out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None)
             except ChunkMissingError as e:
                 missing = f"{e.args[0]} in {stream}/{name}"  # a chunk file not visible (yet)
+            except CorruptStoreError:
+                if self._moved(w):
+                    continue  # compacted meanwhile: its old arrays are gone; read the new ones
+                raise
             if missing is None and not (out[sentinel] == -1).any():
                 if sentinel not in columns:
                     del out[sentinel]
                 return out
+            if self._moved(w):
+                continue
             if time.monotonic() > deadline:
                 raise NotYetVisibleError(
                     f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten"
@@ -344,6 +371,19 @@ class StoreReader:
                     f"run braxscope verify"
                 )
             time.sleep(0.02)
+
+    def _moved(self, w: _Writer) -> bool:
+        """Whether a compaction moved the writer's arrays since its commit record was read (then
+        the record is re-read): a reader that misses a chunk checks this before it waits."""
+        try:
+            doc = load_json(self.storage, f"{w.key}/zarr.json", f"writer {w.id}")
+        except CorruptStoreError:
+            return False
+        commit = doc.get("attributes", {}).get(layout.COMMIT_ATTR, {})
+        if int(commit.get("generation", 0) or 0) == w.generation:
+            return False
+        w.set_commit(commit)
+        return True
 
     def _read_one(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None) -> np.ndarray:
         try:

@@ -165,15 +165,29 @@ def _check_writer(p: Storage, name: str, sizes: dict, report: Report) -> None:
     _check_lock(p, where, commit, report)
     rows = commit.get("rows", {})
     slots = int(static.get("train_slots", 0))
+    gen = int(commit.get("generation", 0) or 0)
+    _check_generations(p, where, gen, report)
+    base = f"{where}/{layout.generation_dir(gen)}" if gen else where
     for stream in layout.ALL_STREAMS:
         n = int(rows.get(stream, 0))
         report.rows[stream] = report.rows.get(stream, 0) + n
         n_slots = slots if stream == layout.TRAIN else (1 if stream == layout.SNAPSHOTS else 0)
         for col in layout.columns_of(stream, sizes):
-            _check_column(p, f"{where}/{stream}/{col.name}", col, col.trailing(n_slots, sizes), n, stream, report)
+            _check_column(p, f"{base}/{stream}/{col.name}", col, col.trailing(n_slots, sizes), n, stream, report,
+                          compacted=gen > 0)
         if stream == layout.METRICS:
-            _check_metric_values(p, f"{where}/{stream}/values", n, len(commit.get("metric_names", [])), report)
-    _check_catalog(p, where, rows, slots, report)
+            _check_metric_values(p, f"{base}/{stream}/values", n, len(commit.get("metric_names", [])), report)
+    _check_catalog(p, base, rows, slots, report)
+
+
+def _check_generations(p: Storage, where: str, gen: int, report: Report) -> None:
+    """Arrays of a generation the commit record does not name: a compaction was stopped."""
+    names = p.list_dir(where)
+    stale = [s for s in layout.ALL_STREAMS if gen and s in names]
+    stale += [n for n in names if n[:1] == "g" and n[1:].isdigit() and int(n[1:]) != gen]
+    if stale:
+        report.info(f"{where}/{stale[0]}", f"{len(stale)} director(y/ies) of a compaction that was stopped "
+                                           f"(the group reads generation {gen}); braxscope compact removes them")
 
 
 def _check_lock(st: Storage, where: str, commit: dict, report: Report) -> None:
@@ -198,7 +212,7 @@ def _open(p: Storage, rel: str):
 
 
 def _check_column(p: Storage, where: str, col: layout.Column, trailing: tuple, n: int, stream: str,
-                  report: Report) -> None:
+                  report: Report, compacted: bool = False) -> None:
     doc, why = _json(p, f"{where}/zarr.json")
     if doc is None:
         report.damage(where, why)
@@ -217,6 +231,9 @@ def _check_column(p: Storage, where: str, col: layout.Column, trailing: tuple, n
         return
     if arr.shape[0] < n:
         report.damage(where, f"holds {arr.shape[0]} rows but {n} are committed")
+        return
+    if compacted:
+        _check_sharded(p, where, arr, col, n, stream, report)
         return
     try:
         chunked = ChunkedColumn(p, where, arr)
@@ -249,6 +266,31 @@ def _check_column(p: Storage, where: str, col: layout.Column, trailing: tuple, n
                                      f"{c * C + bad[0]}-{c * C + bad[-1]} ({bad.size} rows)")
 
 
+def _check_sharded(p: Storage, where: str, arr, col: layout.Column, n: int, stream: str, report: Report) -> None:
+    """A compacted array: every shard of the committed rows exists and decodes (the sharding
+    codec checks its index's CRC32C, the inner codecs each chunk's); sentinels hold no fill."""
+    S = int((arr.shards or arr.chunks)[0])
+    suffix = "".join(".0" for _ in arr.shape[1:])
+    is_sentinel = layout.SENTINEL[stream] == col.name
+    for i in range(-(-n // S)):
+        lo, hi = i * S, min(n, (i + 1) * S)
+        span = f"shard {i} (rows {lo}-{hi - 1})"
+        if not p.exists(f"{where}/c.{i}{suffix}"):
+            report.damage(where, f"{span} is missing: committed rows read as fill values")
+            continue
+        try:
+            rows = np.asarray(arr[lo:hi])
+        except Exception as e:
+            report.damage(where, f"{span} cannot be decoded ({_short(e)})")
+            continue
+        report.chunks_checked += 1
+        if is_sentinel:
+            bad = np.flatnonzero(rows == layout.fill_of(col))
+            if bad.size:
+                report.damage(where, f"{span} holds the unwritten marker ({col.fill}) at committed rows "
+                                     f"{lo + bad[0]}-{lo + bad[-1]} ({bad.size} rows)")
+
+
 def _check_metric_values(p: Storage, where: str, n: int, n_names: int, report: Report) -> None:
     try:
         arr = _open(p, where)
@@ -276,8 +318,11 @@ def _check_catalog(p: Storage, where: str, rows: dict, slots: int, report: Repor
     cols = {}
     for name in ("start", "length", "source", "slot"):
         try:
-            cols[name] = ChunkedColumn(p, f"{where}/{layout.CATALOG}/{name}",
-                                       _open(p, f"{where}/{layout.CATALOG}/{name}")).read(0, n)
+            arr = _open(p, f"{where}/{layout.CATALOG}/{name}")
+            try:
+                cols[name] = ChunkedColumn(p, f"{where}/{layout.CATALOG}/{name}", arr).read(0, n)
+            except UnsupportedLayout:
+                cols[name] = np.asarray(arr[:n])  # compacted (sharded)
         except Exception:
             return  # already reported by the column checks
     start, length, source = cols["start"], cols["length"], cols["source"]

@@ -420,6 +420,9 @@ class StoreWriter:
         doc = json.loads(storage.get(f"{group_key}/zarr.json"))
         attrs = doc.get("attributes", {})
         static, commit = attrs[layout.WRITER_ATTR], attrs.get(layout.COMMIT_ATTR, {})
+        if commit.get("generation"):
+            raise CorruptStoreError(f"writer group {writer_id} is compacted (finished, its rows are final): "
+                                    "it cannot be resumed; record into a new writer group")
         lease = Lease.take(storage, group_key, writer_id, int(commit.get("epoch", 0)) + 1, commit.get("heartbeat"),
                            stale_after_s)
         storage.remove_partials(group_key)
