@@ -25,11 +25,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..schema.catalog import Catalog, Selection
 from ..schema.control import read_control, write_control
 from ..schema.episode_id import EpisodeId, EpisodeIdError
 from ..schema.errors import BraxscopeError
 from ..schema.frames import Frames
-from ..schema.catalog import Catalog, Selection
 from ..schema.reader import EpisodeInfo, Metrics, StoreReader, WriterStatus
 from ..schema.status import episode_status, format_age
 from . import presentation as P
@@ -128,6 +128,34 @@ class _Clock:
     anchor_t: float = 0.0
 
 
+class _EpisodeLookup:
+    """``id -> EpisodeInfo`` over a catalog snapshot, each built on first use (a dict of every id
+    would be an object per episode: a million of them on a big run)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self._memo: dict[str, EpisodeInfo | None] = {}
+
+    def get(self, eid: str, default=None) -> EpisodeInfo | None:
+        ep = self._memo.get(eid, False)
+        if ep is False:
+            p = self.catalog.position(eid)
+            ep = None if p is None else self.catalog.episode(p)
+            if len(self._memo) > 4096:
+                self._memo.clear()  # bounded: the ids asked for are the few on screen
+            self._memo[eid] = ep
+        return default if ep is None else ep
+
+    def __contains__(self, eid: str) -> bool:
+        return self.get(eid) is not None
+
+    def __getitem__(self, eid: str) -> EpisodeInfo:
+        ep = self.get(eid)
+        if ep is None:
+            raise KeyError(eid)
+        return ep
+
+
 class ReplaySession:
     """The replay app's state and behaviour. See the module docstring for the threading contract."""
 
@@ -147,8 +175,8 @@ class ReplaySession:
         self._lock = threading.RLock()
         self.catalog_version = 0
         # catalog and store facts (written by poll_store)
-        self.catalog: list[EpisodeInfo] = []
-        self._by_id: dict[str, EpisodeInfo] = {}
+        self.catalog: Catalog = Catalog([])  # numpy columns; an EpisodeInfo only for a row shown
+        self._by_id = _EpisodeLookup(self.catalog)
         self.damaged: dict[str, str] = {}  # episode id -> message, rebuilt from _damaged_at
         self._damaged_at: dict[tuple, str] = {}  # by episode_key: ids move ("W:open-S" is reused)
         self.problems: list[str] = []
@@ -158,7 +186,6 @@ class ReplaySession:
         self.filter = CatalogFilter()
         self.sort_key, self.sort_desc = "id", False
         self._rows_cache: tuple | None = None  # (key, rows) of the last listing
-        self._cat: Catalog = reader.catalog()  # the catalog as columns, for the browser's queries
         self.table_first = 0
         self.table_count = TABLE_WINDOW
         # selection, cursor, clock
@@ -203,7 +230,7 @@ class ReplaySession:
             key = (self.catalog_version, len(self.damaged))
             if self._rows_cache is not None and self._rows_cache[0] == key:
                 return self._rows_cache[1]
-            f, cat = self.filter, self._cat
+            f, cat = self.filter, self.catalog
             bounds = lambda lo, hi: None if lo is None and hi is None else (lo, hi)  # noqa: E731
             sort = self.sort_key if self.sort_key != "status" else "id"
             sel = cat.query(source=f.source, iteration=bounds(f.iter_min, f.iter_max), ret=bounds(f.ret_min, f.ret_max),
@@ -326,12 +353,19 @@ class ReplaySession:
     def snapshot_picks(self) -> list[str]:
         """The first, middle and latest snapshot (by iteration): "compare snapshots"."""
         with self._lock:
-            snaps = sorted((e for e in self.catalog if e.source == "snapshot" and e.id not in self.damaged),
-                           key=lambda e: (e.iteration, e.env_step, _id_order(e.id)))
-            if not snaps:
+            snaps = self._undamaged(self.catalog.query(source="snapshot"))
+            if not len(snaps):
                 return []
-            picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
-            return list(dict.fromkeys(e.id for e in picks))
+            # By iteration, then env step, then id (the selection is in id order; lexsort is stable).
+            order = np.lexsort((snaps.column("env_step"), snaps.column("iteration")))
+            picks = [order[0], order[len(order) // 2], order[-1]]
+            return list(dict.fromkeys(snaps.catalog.episode_id(snaps.positions[i]) for i in picks))
+
+    def _undamaged(self, sel: Selection) -> Selection:
+        if not self.damaged:
+            return sel
+        bad = [p for p in (self.catalog.position(i) for i in self.damaged) if p is not None]
+        return Selection(sel.catalog, sel.positions[~np.isin(sel.positions, bad)])
 
     def compare_snapshots(self) -> bool:
         """The "Compare snapshots" button: the first, middle and latest snapshot side by side;
@@ -528,12 +562,13 @@ class ReplaySession:
 
     def live_targets(self) -> list[LiveTarget]:
         with self._lock:
-            out = [LiveTarget("snapshot")] if any(e.source == "snapshot" for e in self.catalog) else []
-            seen = []
-            for e in self.catalog:
-                if e.source == "train" and (e.writer, e.slot) not in seen:
-                    seen.append((e.writer, e.slot))
-            return out + [LiveTarget("slot", w, s) for w, s in seen]
+            cat = self.catalog
+            out = [LiveTarget("snapshot")] if len(cat.query(source="snapshot")) else []
+            train = cat.query(source="train", in_progress=True)
+            pairs = train.column("writer").astype(np.int64) << 32 | train.column("slot").astype(np.int64)
+            _, first = np.unique(pairs, return_index=True)  # each (writer, slot), where it first appears
+            seen = [(int(pairs[i] >> 32), int(pairs[i] & 0xFFFFFFFF)) for i in np.sort(first)]
+            return out + [LiveTarget("slot", cat.writer_id(w), s) for w, s in seen]
 
     def target_label(self, t: LiveTarget) -> str:
         return P.live_target_label(t.kind, t.slot, t.writer, self.writers)
@@ -560,13 +595,23 @@ class ReplaySession:
         return ts[0] if ts else None
 
     def _newest(self, target: LiveTarget, finished: bool = False) -> EpisodeInfo | None:
-        eps = [e for e in self.catalog if target.matches(e) and e.id not in self.damaged
-               and not (finished and e.in_progress)]
-        if not eps:
-            return None
+        """The newest episode the target follows (``finished``: leaving out open episodes)."""
         if target.kind == "snapshot":
-            return max(eps, key=lambda e: (e.iteration, e.wall_time, _id_order(e.id)))
-        return max(eps, key=lambda e: (e.start, e.in_progress))
+            sel = self._undamaged(self.catalog.query(source="snapshot"))
+            if not len(sel):
+                return None
+            # The newest by (iteration, wall time, id): the last of a stable sort in id order.
+            return sel[int(np.lexsort((sel.column("wall_time"), sel.column("iteration")))[-1])]
+        sel = self.catalog.query(source="train", writer=target.writer, in_progress=not finished)
+        sel = self._undamaged(Selection(sel.catalog, sel.positions[sel.column("slot") == target.slot]))
+        if not len(sel):
+            return None
+        # The latest start (an open episode before a catalogued one that starts there), the first in
+        # id order among equals.
+        start, opened = sel.column("start"), sel.column("in_progress")
+        best = np.flatnonzero(start == start.max())
+        best = best[opened[best]] if opened[best].any() else best
+        return sel[int(best[0])]
 
     def _follow(self) -> None:
         """Keep the followed episode's id current (an open episode gets a catalog id when it
@@ -965,8 +1010,7 @@ class ReplaySession:
             with self._lock:
                 self.message = str(e)
             return True
-        first = not self.catalog and not self.writers
-        eps = r.episodes(in_progress=True)
+        first = not len(self.catalog) and not self.writers
         cat = r.catalog()
         writers = r.writers()
         control = read_control(self.reader.storage)
@@ -982,9 +1026,8 @@ class ReplaySession:
             self.control = control
             if metrics is not None:
                 self.metrics = metrics
-            if grew or first or cat is not self._cat:
-                self._cat = cat
-                self._set_catalog(eps)
+            if grew or first or cat is not self.catalog:
+                self._set_catalog(cat)
             self.problems = list(r.problems)
             # Only what is on screen is loaded: clicking through many episodes never queues them all.
             todo = [(v, self._by_id[v]) for v in self.views if v in self._by_id]
@@ -1034,13 +1077,17 @@ class ReplaySession:
             if text not in self.problems:
                 self.problems.append(text)
 
-    def _set_catalog(self, eps: list[EpisodeInfo]) -> None:
+    def _set_catalog(self, cat: Catalog) -> None:
         old = self._by_id
-        self.catalog = eps
-        self._by_id = {e.id: e for e in eps}
-        by_key = {episode_key(e): e for e in eps}
+        self.catalog = cat
+        self._by_id = _EpisodeLookup(cat)
+
+        def by_key(k):
+            p = cat.find(*k)
+            return None if p is None else cat.episode(p)
+
         # Damage belongs to rows, not to ids: "W:open-S" names the slot's next episode once one ends.
-        self.damaged = {e.id: self._damaged_at[k] for k, e in by_key.items() if k in self._damaged_at}
+        self.damaged = {e.id: text for e, text in ((by_key(k), t) for k, t in self._damaged_at.items()) if e}
         # An open episode that ended was catalogued under a new id: follow the same rows there.
         # An episode whose rows are gone from the catalog leaves the screen (never a stale id).
         views, gone = [], []
@@ -1048,7 +1095,7 @@ class ReplaySession:
             was = old.get(v)
             now = self._by_id.get(v)
             if was is not None and (now is None or episode_key(now) != episode_key(was)):
-                now = by_key.get(episode_key(was))
+                now = by_key(episode_key(was))
             if now is None:
                 gone.append(v)
             elif now.id not in views:

@@ -223,6 +223,22 @@ class Catalog:
                 return off + eid.row
         return None
 
+    def find(self, writer: str, source: str, slot: int, start: int) -> int | None:
+        """The position of the episode whose rows are ``start..`` of ``slot`` of ``writer``'s
+        stream of ``source`` (an open episode keeps them when it is catalogued), or None."""
+        code = next((k for k, v in layout.SOURCE_NAMES.items() if v == source), -1)
+        ordinal = self._ordinal_of(writer)
+        for p in np.flatnonzero(self.column("start") == start).tolist():
+            b, r = self._locate(p)
+            c = b.cols
+            if b.ordinal == ordinal and c["source"][r] == code and c["slot"][r] == slot and (
+                    b.valid is None or b.valid[r]):
+                return p
+        return None
+
+    def writer_id(self, ordinal: int) -> str | None:
+        return next((b.writer for b in self._blocks if b.ordinal == ordinal), None)
+
     def __iter__(self):
         return iter(self.query(in_progress=True))
 
