@@ -326,9 +326,12 @@ class Selection(Sequence):
         """Re-sorted by a sort key name or by one value per selected row (a stable sort: ties
         keep their order, descending too, as ``sorted(reverse=True)`` does)."""
         values = self.catalog.sort_key(key, self.positions) if isinstance(key, str) else np.asarray(key)
-        pos = np.sort(self.positions) if values is None else self.positions
-        if values is None:
+        if values is None:  # id order is position order
+            pos = self.positions
+            if pos.size > 1 and (np.diff(pos) < 0).any():
+                pos = np.sort(pos)
             return Selection(self.catalog, pos[::-1] if descending else pos)
+        pos = self.positions
         if descending:
             # Negated, so a stable ascending sort keeps ties in catalog order.
             values = -values.astype(np.float64) if values.dtype.kind == "f" else -values.astype(np.int64)
