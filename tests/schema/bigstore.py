@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,10 @@ def million_episode_store() -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             write(tmp)
             os.rename(tmp, path)  # whole or not at all
+            for old in root.glob("million-*.zarr"):
+                # Written by other sources; another checkout may still read one, so only old ones go.
+                if old != path and time.time() - old.stat().st_mtime > 86400:
+                    shutil.rmtree(old, ignore_errors=True)
     return path
 
 
