@@ -74,6 +74,7 @@ bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/overhead.py
 	MUJOCO_GL=egl $(PY) benchmarks/viewer.py
 	MUJOCO_GL=egl $(PY) benchmarks/notebook_viewer.py
+	MUJOCO_GL=egl $(PY) benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) $(VIEW_VENV) $(ROBOMIMIC_VENV) runs test-artifacts
