@@ -157,7 +157,7 @@ class Catalog:
                 mask &= (c["complete"] != 0) == bool(complete)
             parts.append(np.flatnonzero(mask) + off)
         pos = np.concatenate(parts) if parts else np.empty(0, np.int64)
-        return Selection(self, pos).sorted_by(sort, descending)
+        return Selection(self, pos, ordered=True).sorted_by(sort, descending)
 
     def _ordinal_of(self, writer) -> int | None:
         if writer is None:
@@ -292,9 +292,10 @@ class Selection(Sequence):
     """The rows of a query, in order: a virtual table. ``sel[i]`` builds one EpisodeInfo;
     ``sel.column(name)`` gives a column of the selected rows without building any."""
 
-    def __init__(self, catalog: Catalog, positions: np.ndarray):
+    def __init__(self, catalog: Catalog, positions: np.ndarray, *, ordered: bool = False):
         self.catalog = catalog
         self.positions = np.asarray(positions, np.int64)
+        self._ordered = ordered  # positions known to ascend (id order): no sort needed for it
 
     def __len__(self) -> int:
         return int(self.positions.shape[0])
@@ -327,10 +328,8 @@ class Selection(Sequence):
         keep their order, descending too, as ``sorted(reverse=True)`` does)."""
         values = self.catalog.sort_key(key, self.positions) if isinstance(key, str) else np.asarray(key)
         if values is None:  # id order is position order
-            pos = self.positions
-            if pos.size > 1 and (np.diff(pos) < 0).any():
-                pos = np.sort(pos)
-            return Selection(self.catalog, pos[::-1] if descending else pos)
+            pos = self.positions if self._ordered else np.sort(self.positions)
+            return Selection(self.catalog, pos[::-1] if descending else pos, ordered=not descending)
         pos = self.positions
         if descending:
             # Negated, so a stable ascending sort keeps ties in catalog order.
