@@ -125,6 +125,11 @@ class ChunkedColumn:
         raw = self.storage.get(self.chunk_key(c))
         return None if raw is None else self.decode(c, raw)
 
+    def _fetch(self, span: range) -> list[bytes | None]:
+        """The encoded bytes of chunks ``span`` (None for an absent one). One call for all chunks:
+        on object storage, one round trip instead of one per chunk."""
+        return self.storage.get_many([self.chunk_key(c) for c in span])
+
     def read(self, lo: int, hi: int, slot: int | None = None, *, strict: bool = False) -> np.ndarray:
         """Rows ``[lo, hi)`` (of trailing index ``slot`` on axis 1 when given), a fresh array.
         A chunk without a file reads as fill values, or raises ChunkMissingError when ``strict``
@@ -137,9 +142,7 @@ class ChunkedColumn:
             return out
         C = self.rows_per_chunk
         span = range(lo // C, (hi - 1) // C + 1)
-        # One call for all chunks: on object storage, one round trip instead of one per chunk.
-        raws = self.storage.get_many([self.chunk_key(c) for c in span])
-        for c, raw in zip(span, raws):
+        for c, raw in zip(span, self._fetch(span)):
             a, b = max(lo, c * C), min(hi, (c + 1) * C)
             chunk = None if raw is None else self.decode(c, raw)
             dst = out[a - lo : b - lo]

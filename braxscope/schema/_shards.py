@@ -18,7 +18,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BytesCodec, Crc32cCodec, ShardingCodec
 
-from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout, _codecs_of
+from ._chunks import ChunkDecodeError, ChunkedColumn, UnsupportedLayout, _codecs_of
 
 _ABSENT = 2**64 - 1
 
@@ -78,7 +78,8 @@ class ShardedColumn(ChunkedColumn):
             idx = self._indexes[s] = np.frombuffer(raw[:-4], "<u8").reshape(self.per_shard, 2)
         return idx
 
-    def read_chunk(self, c: int) -> np.ndarray | None:
+    def _raw(self, c: int) -> bytes | None:
+        """Inner chunk ``c``'s encoded bytes, read from its shard (None when absent)."""
         s, j = divmod(c, self.per_shard)
         try:
             f = open(f"{self._prefix}{s}{self._suffix}", "rb")
@@ -88,32 +89,14 @@ class ShardedColumn(ChunkedColumn):
             offset, nbytes = (int(x) for x in self._shard_index(s, f)[j])
             if offset == _ABSENT:
                 return None
-            raw = os.pread(f.fileno(), nbytes, offset)
-        return self.decode(c, raw)
+            return os.pread(f.fileno(), nbytes, offset)
 
-    def read(self, lo: int, hi: int, slot: int | None = None, *, strict: bool = False) -> np.ndarray:
-        """Rows ``[lo, hi)`` as :meth:`ChunkedColumn.read` gives them, chunk by chunk from the shards."""
-        trailing = self.trailing if slot is None else self.trailing[1:]
-        out = np.empty((max(0, hi - lo), *trailing), dtype=self.dtype.newbyteorder("="))
-        if hi <= lo or self.empty:
-            if out.size:
-                out[...] = self.fill
-            return out
-        C = self.rows_per_chunk
-        for c in range(lo // C, (hi - 1) // C + 1):
-            a, b = max(lo, c * C), min(hi, (c + 1) * C)
-            chunk = self.read_chunk(c)
-            dst = out[a - lo : b - lo]
-            if chunk is None:
-                if strict:
-                    raise ChunkMissingError(c)
-                dst[...] = self.fill
-                continue
-            src = chunk[a - c * C : b - c * C]
-            if slot is not None:
-                src = src[:, slot]
-            dst[...] = src[(slice(None), *(slice(0, t) for t in trailing))]
-        return out
+    def _fetch(self, span: range) -> list[bytes | None]:
+        return [self._raw(c) for c in span]
+
+    def read_chunk(self, c: int) -> np.ndarray | None:
+        raw = self._raw(c)
+        return None if raw is None else self.decode(c, raw)
 
 
 def _codecs_of_inner(sh: ShardingCodec):

@@ -140,19 +140,13 @@ class Catalog:
                 mask &= c["source"] == code
             if envs is not None:
                 mask &= np.isin(c["env_id"], envs)
-            if iteration is not None:
-                lo, hi = iteration
+            # Comparisons with NaN are False: a NaN return fails any bound.
+            for name, bounds in (("iteration", iteration), ("return", ret)):
+                lo, hi = bounds if bounds is not None else (None, None)
                 if lo is not None:
-                    mask &= c["iteration"] >= lo
+                    mask &= c[name] >= lo
                 if hi is not None:
-                    mask &= c["iteration"] <= hi
-            if ret is not None:
-                lo, hi = ret
-                # Comparisons with NaN are False: a NaN return fails any bound.
-                if lo is not None:
-                    mask &= c["return"] >= lo
-                if hi is not None:
-                    mask &= c["return"] <= hi
+                    mask &= c[name] <= hi
             if complete is not None:
                 mask &= (c["complete"] != 0) == bool(complete)
             parts.append(np.flatnonzero(mask) + off)

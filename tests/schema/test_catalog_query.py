@@ -99,11 +99,15 @@ def test_rows_are_built_only_when_asked_and_equal_get_episode(big):
         r.query(source="trian")
 
 
-def test_a_catalog_is_a_snapshot_and_refresh_adds_only_new_rows(tmp_path, model):
-    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=2)
-    w.append_train(**train_block(model, 0, 100, 2, done_every=10))
+def _small_store(path, model, rows: int):
+    w = StoreWriter.create(path, model, env_name="toy", dt=0.01, train_slots=2)
+    w.append_train(**train_block(model, 0, rows, 2, done_every=10))
     w.commit()
-    r = open_store(tmp_path / "s.zarr")
+    return w, open_store(path)
+
+
+def test_a_catalog_is_a_snapshot_and_refresh_adds_only_new_rows(tmp_path, model):
+    w, r = _small_store(tmp_path / "s.zarr", model, 100)
     before = r.catalog()
     n = len(before.query())  # catalog rows (len(before) counts the open episodes too)
     assert r.catalog() is before  # nothing new: the same snapshot
@@ -119,10 +123,7 @@ def test_a_catalog_is_a_snapshot_and_refresh_adds_only_new_rows(tmp_path, model)
 
 
 def test_open_episodes_are_rows_only_when_asked(tmp_path, model):
-    w = StoreWriter.create(tmp_path / "s.zarr", model, env_name="toy", dt=0.01, train_slots=2)
-    w.append_train(**train_block(model, 0, 25, 2, done_every=10))
-    w.commit()
-    r = open_store(tmp_path / "s.zarr")
+    w, r = _small_store(tmp_path / "s.zarr", model, 25)
     done = r.query()
     live = r.query(in_progress=True)
     assert len(live) == len(done) + 2
