@@ -274,8 +274,9 @@ def main(argv=None) -> int:
     for name in names:
         if (name, "none") not in results:
             continue
-        base = statistics.median(o["sps"] for o in results[(name, "none")])
-        cbase = statistics.median(o["cpu_sps"] for o in results[(name, "none")])
+        nones = results[(name, "none")][:max(complete, 1)]  # whole rounds only, as for the others
+        base = statistics.median(o["sps"] for o in nones)
+        cbase = statistics.median(o["cpu_sps"] for o in nones)
         for v in variants:
             runs = results.get((name, v), [])[:max(complete, 1)]  # whole rounds only: each variant the same count
             if not runs:
