@@ -64,6 +64,7 @@ class ReplayApp:
         self.stats = AppStats(started=started or time.perf_counter())
         self.shown: Scene | None = None  # the scene of the picture on screen
         self._requested = None
+        self._first_gui_frame = 0  # the GUI frame that first showed a picture
         self._stop = threading.Event()
         self._poke = threading.Event()
         dpg.create_context()
@@ -195,6 +196,7 @@ class ReplayApp:
                 self.stats.episodes.append((time.time(), list(sc.views), starts))
                 del self.stats.episodes[:-2000]
             if self.stats.first_frame_s is None and any(c.qpos is not None for c in sc.cells):
+                self._first_gui_frame = self.stats.gui_frames
                 self.stats.first_frame_s = now - self.stats.started
                 self.stats.first_frame_wall = time.time()
         self.header.draw(snap.header)
@@ -227,7 +229,9 @@ class ReplayApp:
                 t0 = time.perf_counter()
                 self.frame()
                 # --exit-after (tests, benchmarks): at least that long, and until a first frame was shown.
-                if t_end is not None and t0 > t_end and (self.stats.first_frame_s is not None or t0 > t_end + 30):
+                # A few GUI frames after the first picture: it is uploaded and drawn by then.
+                shown = self.stats.first_frame_s is not None and self.stats.gui_frames >= self._first_gui_frame + 3
+                if t_end is not None and t0 > t_end and (shown or t0 > t_end + 30):
                     if screenshot and not shot_pending:
                         dpg.output_frame_buffer(file=screenshot)
                         shot_pending = True

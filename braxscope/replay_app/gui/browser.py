@@ -15,6 +15,9 @@ from .theme import Themes
 
 ROW_H = 25  # one table row (a selectable plus the cell padding), pixels
 _FIXED_H = 205  # everything in the panel but the rows: title, filters, table header, count, problems
+# Columns left out when the panel is narrow (a laptop screen): the rest stay readable.
+NARROW_W = 420
+NARROW_HIDDEN = ("env", "env_step")
 WHEEL_ROWS = 3  # rows per wheel notch
 
 
@@ -45,9 +48,9 @@ class Browser:
                 with dpg.table(tag="catalog", header_row=True, sortable=True, callback=self._on_sort,
                                policy=dpg.mvTable_SizingStretchProp, row_background=True, borders_innerV=False,
                                borders_outerH=True, width=-22):
-                    for name, label, w in P.TABLE_COLUMNS:
-                        dpg.add_table_column(label=label, init_width_or_weight=w, user_data=name,
-                                             default_sort=(name == "id"))
+                    self.columns = {name: dpg.add_table_column(label=label, init_width_or_weight=w, user_data=name,
+                                                               default_sort=(name == "id"))
+                                    for name, label, w in P.TABLE_COLUMNS}
                 self.scroll = dpg.add_slider_int(vertical=True, min_value=0, max_value=0, width=14, height=200,
                                                  format="", tag="catalog_scroll", callback=self._on_scroll)
             self.count_text = dpg.add_text("", color=P.DIM)
@@ -63,6 +66,8 @@ class Browser:
     def reflow(self, width: int, height: int) -> None:
         dpg.configure_item("browser", width=width, height=height)
         dpg.configure_item(self.problem_text, wrap=width - 20)
+        for name in NARROW_HIDDEN:
+            dpg.configure_item(self.columns[name], enabled=width >= NARROW_W)
         k = max(3, (height - _FIXED_H) // ROW_H)
         dpg.configure_item(self.scroll, height=k * ROW_H + 24)
         if k != len(self.rows):
