@@ -218,6 +218,7 @@ class ReplaySession:
         self._export_thread: threading.Thread | None = None
         # snapshot memo: aspect -> (key, revision, value)
         self._memo: dict[str, tuple] = {}
+        self._targets_memo: tuple | None = None  # (catalog version, writers) -> live target labels
         self.poll_store()
 
     # ================================================================ catalog
@@ -982,7 +983,12 @@ class ReplaySession:
         else:
             live_text = "press L to follow the newest data"
         probs = self.problems
-        targets = tuple(self.target_label(t) for t in self.live_targets())
+        # What live mode can follow changes only with the catalog: not queried on every GUI frame.
+        memo = self._targets_memo
+        if memo is None or memo[0] != (self.catalog_version, len(self.writers)):
+            memo = self._targets_memo = ((self.catalog_version, len(self.writers)),
+                                         tuple(self.target_label(t) for t in self.live_targets()))
+        targets = memo[1]
         return dict(
             live=self.live, live_text=live_text, recorder_text=rec.text, recorder_state=rec.state,
             recorder_colour=P.RECORDER_COLOURS.get(rec.state, P.DIM),
