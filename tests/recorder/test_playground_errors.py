@@ -44,8 +44,13 @@ def test_recording_a_playground_style_env_without_playground_says_what_to_instal
 import braxscope
 from braxscope.schema.errors import BraxscopeError
 
+import mujoco
+
+XML = "<mujoco><worldbody><body><freejoint/><geom size='.1'/></body></worldbody></mujoco>"
+
 class Env:
     mjx_model = object()
+    mj_model = mujoco.MjModel.from_xml_string(XML)
     dt = 0.01
     @property
     def unwrapped(self):
