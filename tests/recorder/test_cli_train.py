@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
 
 from braxscope import cli
 from braxscope.recorder import cli_train
@@ -36,3 +37,18 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "d" / "file.txt").write_text("x")
     assert cli.main(["train", "inverted_pendulum", "--store", str(tmp_path / "d")]) == 2
     assert "not a braxscope store" in capsys.readouterr().err
+
+
+def test_a_playground_name_gets_playgrounds_own_ppo_settings_capped_on_a_cpu():
+    pytest.importorskip("mujoco_playground")
+    import jax
+
+    args = _args("CartpoleBalance", "--store", "x", "--num-envs", "64")
+    assert cli_train.suite_of(args) == "playground"
+    cfg = cli_train.ppo_settings(args, "playground")
+    # Playground's dm_control_suite_params for CartpoleBalance: discounting 0.995, unroll 30, 2048 envs.
+    assert cfg["discounting"] == 0.995 and cfg["unroll_length"] == 30 and cfg["num_envs"] == 64
+    if jax.default_backend() == "cpu":
+        assert cfg["num_timesteps"] <= 1_000_000 and cfg["batch_size"] <= 256
+        assert cli_train.playground_impl(args) == "jax"
+    assert (cfg["batch_size"] * cfg["num_minibatches"]) % cfg["num_envs"] == 0
