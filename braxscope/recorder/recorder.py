@@ -247,7 +247,9 @@ class Recorder:
             s = self._shared.stats
             raise RecordingFailedError(f"recording stopped early ({s.error}); {s.rows_recorded:,} env-rows were "
                                        f"committed to {self.path} before it (the store is valid up to there)")
-        if self.compact and self.writer_id is not None and (self._thread is None or not self._thread.is_alive()):
+        # Compaction rewrites files in place: local stores (and shared filesystems) only.
+        if (self.compact and self.writer_id is not None and not is_url(self.path)
+                and (self._thread is None or not self._thread.is_alive())):
             self._compact()
 
     def _compact(self) -> None:
