@@ -216,8 +216,17 @@ for i in picks:
     for f in range(0, s.length, 2):
         s.seek(f)
         s.qpos()
+def peak_mb():
+    # VmHWM: this process's own peak (ru_maxrss keeps the parent's across fork and exec).
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"first_frame_s": first, "scrub_s": time.perf_counter() - t1, "episodes_scrubbed": len(picks),
-                  "rows": n, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rows": n, "rss_mb": peak_mb()}))
 """
 
 
