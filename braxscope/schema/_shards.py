@@ -78,24 +78,32 @@ class ShardedColumn(ChunkedColumn):
             idx = self._indexes[s] = np.frombuffer(raw[:-4], "<u8").reshape(self.per_shard, 2)
         return idx
 
-    def _raw(self, c: int) -> bytes | None:
-        """Inner chunk ``c``'s encoded bytes, read from its shard (None when absent)."""
-        s, j = divmod(c, self.per_shard)
-        try:
-            f = open(f"{self._prefix}{s}{self._suffix}", "rb")
-        except FileNotFoundError:
-            return None
-        with f:
-            offset, nbytes = (int(x) for x in self._shard_index(s, f)[j])
-            if offset == _ABSENT:
-                return None
-            return os.pread(f.fileno(), nbytes, offset)
-
     def _fetch(self, span: range) -> list[bytes | None]:
-        return [self._raw(c) for c in span]
+        """Inner chunks ``span``'s encoded bytes (None when absent), each shard opened once."""
+        out: list[bytes | None] = []
+        files: dict[int, object] = {}
+        try:
+            for c in span:
+                s, j = divmod(c, self.per_shard)
+                if s not in files:
+                    try:
+                        files[s] = open(f"{self._prefix}{s}{self._suffix}", "rb")
+                    except FileNotFoundError:
+                        files[s] = None
+                f = files[s]
+                if f is None:
+                    out.append(None)
+                    continue
+                offset, nbytes = (int(x) for x in self._shard_index(s, f)[j])
+                out.append(None if offset == _ABSENT else os.pread(f.fileno(), nbytes, offset))
+        finally:
+            for f in files.values():
+                if f is not None:
+                    f.close()
+        return out
 
     def read_chunk(self, c: int) -> np.ndarray | None:
-        raw = self._raw(c)
+        (raw,) = self._fetch(range(c, c + 1))
         return None if raw is None else self.decode(c, raw)
 
 
