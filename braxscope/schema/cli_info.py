@@ -45,8 +45,9 @@ def _finite(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _episode_row(ep: EpisodeInfo) -> dict:
+def _episode_row(ep: EpisodeInfo, process: dict | None = None) -> dict:
     return {
+        "process": (process or {}).get(ep.writer, 0),
         "id": ep.id, "source": ep.source, "env": ep.env_id, "device": ep.device, "iteration": ep.iteration,
         "env_step": ep.env_step, "length": ep.length, "return": _finite(ep.ret), "complete": ep.complete,
         "in_progress": ep.in_progress, "status": episode_status(ep), "writer": ep.writer,
@@ -92,7 +93,8 @@ def describe(reader: StoreReader, *, edges: int | None = None) -> dict:
     counts = {"total": len(sel), "train": int(((source == layout.SOURCE_TRAIN) & ~opened).sum()),
               "snapshot": int((source == layout.SOURCE_SNAPSHOT).sum()), "in_progress": int(opened.sum())}
     shown = sel if edges is None or len(sel) <= _MAX_ROWS else sel[:edges] + sel[len(sel) - edges:]
-    episodes = [_episode_row(ep) for ep in shown]
+    process = {w["writer_id"]: w["process_index"] for w in writers}
+    episodes = [_episode_row(ep, process) for ep in shown]
     return {"path": str(reader.path), "run": run, "writers": writers, "metrics": metrics, "episodes": episodes,
             "episode_counts": counts, "problems": problems}
 
@@ -151,15 +153,19 @@ def render(doc: dict, *, show_all: bool = False) -> str:
     else:
         shown = eps if show_all or len(eps) <= _MAX_ROWS else eps[:_EDGE] + [None] + eps[-_EDGE:]
     erows = []
+    many = len(doc["writers"]) > 1
     for e in shown:
         if e is None:
-            erows.append(["...", f"{n['total'] - 2 * _EDGE} more (--all)", "", "", "", "", "", "", ""])
+            erows.append(["...", f"{n['total'] - 2 * _EDGE} more (--all)", "", "", "", "", "", "", ""] + [""] * many)
             continue
         ret = "nan" if e["return"] is None else f"{e['return']:.3f}"
         erows.append([e["id"], e["source"], str(e["env"]), str(e["device"]), str(e["iteration"]), str(e["env_step"]),
                       str(e["length"]), ret, e["status"]])
+        if many:  # a sweep or a multi-process run: which process recorded it
+            erows[-1].insert(1, f"{e['id'].partition(':')[0]} (p{e.get('process', 0)})")
     if eps:
-        out += _table(["id", "source", "env", "device", "iteration", "env_step", "length", "return", "status"], erows)
+        header = ["id", "source", "env", "device", "iteration", "env_step", "length", "return", "status"]
+        out += _table(header[:1] + ["writer"] + header[1:] if many else header, erows)
     for p in doc["problems"]:
         out.append(f"damaged: {p}")
     return "\n".join(out)

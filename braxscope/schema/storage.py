@@ -19,6 +19,7 @@ listed (rarely, on object storage). Chunk encoding stays Zarr's: this module mov
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 import os
 import uuid
 from pathlib import Path
@@ -204,6 +205,10 @@ def _write(path: str, data: bytes) -> None:
 # Every remote request is bounded: a wrong endpoint or a dead network is an error within seconds,
 # never a hang. obstore retries transient failures itself within these limits.
 _CLIENT_OPTIONS = {"connect_timeout": "5s", "timeout": "30s"}
+# obstore's default retries for up to 3 minutes; a user waiting on a typo should not.
+_RETRY = {"max_retries": 3, "retry_timeout": _dt.timedelta(seconds=15),
+          "backoff": {"init_backoff": _dt.timedelta(milliseconds=100), "max_backoff": _dt.timedelta(seconds=2),
+                      "base": 2.0}}
 _SYNC_TIMEOUT_S = 120.0
 
 
@@ -299,11 +304,20 @@ class ZarrStoreStorage(Storage):
 
 
 def _one_line(e: BaseException) -> str:
+    """obstore's error as one line, with what to do for the usual causes."""
     text = str(e).strip()
     first = text.splitlines()[0] if text else type(e).__name__
-    for marker in ("NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden"):
-        if marker in text and marker not in first:
-            first = f"{marker}: {first}"
+    if "169.254.169.254" in text or "metadata" in text.lower() and "credential" in text.lower():
+        return ("no credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; "
+                "for gs://, GOOGLE_APPLICATION_CREDENTIALS)")
+    if "NoSuchBucket" in text:
+        return "the bucket does not exist (check the URL, or create it first)"
+    for marker in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403 Forbidden"):
+        if marker in text:
+            return f"access denied ({marker}): check the credentials in AWS_* (or GOOGLE_APPLICATION_CREDENTIALS)"
+    if "error sending request" in text or "connect" in text.lower() and "error" in text.lower():
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or "the service"
+        return f"cannot reach {endpoint} ({first[:120]}): check AWS_ENDPOINT_URL and the network"
     return first[:240]
 
 
@@ -328,10 +342,11 @@ def _open_remote(url: str, *, read_only: bool) -> Storage:
             kwargs = {"endpoint": endpoint} if endpoint else {}
             if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
                 kwargs["region"] = "us-east-1"
-            raw = S3Store(bucket, prefix=prefix.strip("/") or None, client_options=options, **kwargs)
+            raw = S3Store(bucket, prefix=prefix.strip("/") or None, client_options=options, retry_config=_RETRY,
+                          **kwargs)
         else:
             # Credentials from GOOGLE_APPLICATION_CREDENTIALS (or GOOGLE_SERVICE_ACCOUNT*).
-            raw = GCSStore(bucket, prefix=prefix.strip("/") or None, client_options=options)
+            raw = GCSStore(bucket, prefix=prefix.strip("/") or None, client_options=options, retry_config=_RETRY)
     except Exception as e:  # noqa: BLE001 - a bad configuration: one line
         raise StorageUnavailableError(f"{url}: cannot configure the {scheme} client ({_one_line(e)})") from None
     return ZarrStoreStorage(ObjectStore(raw, read_only=read_only), url.rstrip("/"))

@@ -127,6 +127,19 @@ def run_attrs(model: mujoco.MjModel, *, env_name: str, backend: str = "", dt: fl
     }
 
 
+def _group_json(attributes: dict) -> bytes:
+    """A Zarr v3 group's zarr.json, exactly as Zarr writes it."""
+    return GroupMetadata(attributes=attributes, zarr_format=3).to_buffer_dict(
+        default_buffer_prototype())["zarr.json"].to_bytes()
+
+
+def _ensure_writers_group(storage: Storage) -> None:
+    # Several new writers may make it at once: an exclusive create, where losing is fine (the same
+    # bytes). zarr's open_group(mode="a") checks, then creates, and fails when another won between.
+    if storage.get(f"{layout.WRITERS_GROUP}/zarr.json") is None:
+        storage.create(f"{layout.WRITERS_GROUP}/zarr.json", _group_json({}))
+
+
 class _Stream:
     """One group of equal-length columns; buffers rows until the writer commits."""
 
@@ -334,14 +347,12 @@ class StoreWriter:
             # The run metadata is written once: of several writers starting together, the one whose
             # exclusive create of the root zarr.json succeeds writes the model; the others check
             # theirs against it (below) and only add their own writer groups.
-            root_doc = GroupMetadata(attributes={layout.ROOT_ATTR: root_attrs}, zarr_format=3).to_buffer_dict(
-                default_buffer_prototype())["zarr.json"].to_bytes()
-            if storage.create("zarr.json", root_doc):
+            if storage.create("zarr.json", _group_json({layout.ROOT_ATTR: root_attrs})):
                 root = zarr.open_group(store=storage.zarr_store, mode="r+")
                 root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),),
                                   compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
                                   dimension_names=layout.MODEL_DIMS)
-                root.create_group(layout.WRITERS_GROUP)
+                _ensure_writers_group(storage)
             else:
                 check_store_accepts(storage, root_attrs)
         if storage.get("zarr.json") is not None:
@@ -369,9 +380,7 @@ class StoreWriter:
             },
         }
         group_key = f"{layout.WRITERS_GROUP}/{writer_id}"
-        if storage.get(f"{layout.WRITERS_GROUP}/zarr.json") is None:
-            # The root's creator has not made it yet (it is a moment behind): the same bytes either way.
-            zarr.open_group(store=store, path=layout.WRITERS_GROUP, mode="a")
+        _ensure_writers_group(storage)  # the root's creator may be a moment behind
         zarr.open_group(store=store, path=group_key, mode="w-", attributes={layout.WRITER_ATTR: static})
         lease = Lease.create(storage, group_key, writer_id)
         w = cls(storage, writer_id, static, {}, root_attrs, lease)
