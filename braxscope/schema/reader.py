@@ -39,6 +39,19 @@ from .model_blob import model_from_bytes, sha256
 # A committed row may lag on a network filesystem; retry this long before calling it missing.
 _VISIBILITY_RETRY_S = 2.0
 
+# A writer whose heartbeat is older than this is not live any more (it heartbeats every second).
+_LIVE_HEARTBEAT_S = 60.0
+
+
+def _is_live(commit: dict) -> bool:
+    """Whether a writer may still make committed rows visible (recording or paused, heartbeating)."""
+    try:
+        fresh = time.time() - float(commit.get("heartbeat", 0.0)) < _LIVE_HEARTBEAT_S
+    except (TypeError, ValueError):
+        fresh = False
+    return fresh and commit.get("state") in ("recording", "paused")
+
+
 # How often a tailing reader (the viewer's live mode) should call ``refresh()``. A refresh that
 # finds nothing new costs one small JSON read per writer (about 0.1 ms locally).
 POLL_INTERVAL_S = 0.2
@@ -183,6 +196,7 @@ class StoreReader:
         self.path = storage.url if storage.remote else Path(storage.url)
         self._refresh_lock = threading.Lock()
         self._writer_names: list[str] = []
+        self._locked: dict[str, bool] = {}
         self._listed_at = -float("inf")
         root = read_root(storage)
         self.info = RunInfo(root)
@@ -229,12 +243,16 @@ class StoreReader:
         now = time.monotonic()
         # Listing is the one request that finds new writers; on object storage it is rate-limited
         # (a joining writer shows within _LIST_EVERY_S), everything else is read by key.
-        if not self.storage.remote or now - self._listed_at >= _LIST_EVERY_S:
-            self._writer_names = self.storage.list_dir(layout.WRITERS_GROUP)
-            self._listed_at = now
-        names = self._writer_names
-        keys = [f"{layout.WRITERS_GROUP}/{name}/zarr.json" for name in names]
-        for name, key, raw in zip(names, keys, self.storage.get_many(keys)):
+        try:
+            if not self.storage.remote or now - self._listed_at >= _LIST_EVERY_S:
+                self._writer_names = self.storage.list_dir(layout.WRITERS_GROUP)
+                self._listed_at = now
+            names = self._writer_names
+            keys = [f"{layout.WRITERS_GROUP}/{name}/zarr.json" for name in names]
+            raws = self.storage.get_many(keys)
+        except OSError:
+            return False  # a transient error of a network filesystem (ESTALE, EIO): the next poll asks again
+        for name, key, raw in zip(names, keys, raws):
             w = self._writers.get(name)
             try:
                 doc = parse_json(raw, self.storage.describe(key), f"writer {name}")
@@ -260,7 +278,12 @@ class StoreReader:
                 grew = True
             else:
                 old = w.commit.get("rows", {})
-                w.set_commit(attrs.get(layout.COMMIT_ATTR, {}))
+                commit = attrs.get(layout.COMMIT_ATTR, {})
+                rows = commit.get("rows", {})
+                same_generation = int(commit.get("generation", 0) or 0) == w.generation
+                if same_generation and any(int(rows.get(k, 0)) < int(n) for k, n in old.items()):
+                    continue  # an older commit record (stale metadata cache): committed rows never shrink
+                w.set_commit(commit)
                 if w.commit.get("rows", {}) != old:
                     grew = True
             self._load_catalog(w)
@@ -345,7 +368,12 @@ class StoreReader:
             raise BraxscopeError(f"rows {lo}-{hi} of {stream} are not committed yet")
         sentinel = layout.SENTINEL[stream]
         per_slot = per_slot if per_slot is not None else set(columns)
-        deadline = time.monotonic() + _VISIBILITY_RETRY_S
+        # Only a live writer's rows can be "not visible yet" (a lagging share, a late object, a
+        # transient ESTALE/EIO): retried with backoff. Once the writer is closed, failed or long
+        # silent, what is missing now stays missing: damage, reported at once.
+        live = _is_live(w.commit)
+        deadline = time.monotonic() + (_VISIBILITY_RETRY_S if live else 0.0)
+        delay = 0.01
         while True:
             out = {}
             missing = None
@@ -354,6 +382,8 @@ class StoreReader:
                     out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None)
             except ChunkMissingError as e:
                 missing = f"{e.args[0]} in {stream}/{name}"  # a chunk file not visible (yet)
+            except OSError as e:
+                missing = f"{stream}/{name}: {e.strerror or e}"  # e.g. ESTALE or EIO from a network filesystem
             except CorruptStoreError:
                 if self._moved(w):
                     continue  # compacted meanwhile: its old arrays are gone; read the new ones
@@ -364,20 +394,27 @@ class StoreReader:
                 return out
             if self._moved(w):
                 continue
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
+                if not live:
+                    raise CorruptStoreError(
+                        f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but read as unwritten"
+                        f"{f' ({missing})' if missing else ''}, and their writer is "
+                        f"{w.commit.get('state', 'gone')}: the store is damaged there; run braxscope verify"
+                    )
                 raise NotYetVisibleError(
                     f"writers/{w.id}/{stream} rows {lo}-{hi - 1} are committed but still read as unwritten"
                     f"{f' ({missing})' if missing else ''}: the filesystem lags or a chunk is missing; "
                     f"run braxscope verify"
                 )
-            time.sleep(0.02)
+            time.sleep(delay)
+            delay = min(0.2, delay * 2)
 
     def _moved(self, w: _Writer) -> bool:
         """Whether a compaction moved the writer's arrays since its commit record was read (then
         the record is re-read): a reader that misses a chunk checks this before it waits."""
         try:
             doc = load_json(self.storage, f"{w.key}/zarr.json", f"writer {w.id}")
-        except CorruptStoreError:
+        except (CorruptStoreError, OSError):  # OSError: a transient error of a network filesystem
             return False
         commit = doc.get("attributes", {}).get(layout.COMMIT_ATTR, {})
         if int(commit.get("generation", 0) or 0) == w.generation:
@@ -392,7 +429,7 @@ class StoreReader:
                 return col.read(lo, hi, slot, strict=True)
             arr = w.array(stream, column, hi)
             return np.asarray(arr[lo:hi] if slot is None else arr[lo:hi, slot])
-        except ChunkMissingError:
+        except (ChunkMissingError, OSError):
             raise
         except ChunkDecodeError as e:
             raise CorruptStoreError(
@@ -415,7 +452,12 @@ class StoreReader:
     def writers(self) -> list[WriterStatus]:
         out = []
         ordered = sorted(self._writers.values(), key=lambda w: w.ordinal)
-        locks = self.storage.get_many([f"{w.key}/{layout.LOCK_FILE}" for w in ordered])
+        try:
+            raws = self.storage.get_many([f"{w.key}/{layout.LOCK_FILE}" for w in ordered])
+            locks = [raw is not None for raw in raws]
+            self._locked = dict(zip([w.id for w in ordered], locks))
+        except OSError:  # a transient error of a network filesystem: what was seen last
+            locks = [self._locked.get(w.id, _is_live(w.commit)) for w in ordered]
         for w, lock in zip(ordered, locks):
             c = w.commit
             out.append(WriterStatus(
@@ -423,7 +465,7 @@ class StoreReader:
                 host=str(w.static.get("host", "")), epoch=int(c.get("epoch", 0)), state=str(c.get("state", "unknown")),
                 heartbeat=float(c.get("heartbeat", 0.0)), rows=dict(c.get("rows", {})),
                 dropped_rows=int(c.get("dropped_rows", 0)), last_env_step=int(c.get("last_env_step", -1)),
-                locked=lock is not None, error=str(c.get("error", "")),
+                locked=lock, error=str(c.get("error", "")),
             ))
         return out
 
