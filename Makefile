@@ -70,6 +70,7 @@ demo: system-deps setup
 # Side-by-side benchmarks (each prints a table of medians and ratios); about 20 minutes in all.
 bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/store.py
+	MUJOCO_GL=egl $(PY) benchmarks/store_remote.py --app
 	MUJOCO_GL=egl $(PY) benchmarks/export.py
 	MUJOCO_GL=egl $(PY) benchmarks/overhead.py
 	MUJOCO_GL=egl $(PY) benchmarks/viewer.py

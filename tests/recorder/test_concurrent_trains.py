@@ -51,19 +51,22 @@ class _Tail(threading.Thread):
             time.sleep(0.2)
 
 
-def _train(path, seed, env):
-    return subprocess.Popen([sys.executable, "-m", "braxscope.cli", "train", "inverted_pendulum", "--store", str(path),
-                             "--seed", str(seed), *SMALL], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, env=env)
+def _train(path, seed, env, log):
+    # stderr to a file, not a pipe: nobody reads a pipe while the test waits, and a full one blocks.
+    p = subprocess.Popen([sys.executable, "-m", "braxscope.cli", "train", "inverted_pendulum", "--store", str(path),
+                          "--seed", str(seed), *SMALL], stdout=subprocess.DEVNULL, stderr=open(log, "w"), env=env)
+    p.log = log
+    return p
 
 
 def test_three_concurrent_trains_one_killed_and_restarted(tmp_path):
     path = tmp_path / "sweep.zarr"
-    env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+    # No shared JAX compilation cache: processes reading and writing one at the same time hung in
+    # jax's get_executable_and_time (jax 0.9.2, seen here).
+    env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
     tail = _Tail(path)
     tail.start()
-    procs = {seed: _train(path, seed, env) for seed in (1, 2, 3)}
+    procs = {seed: _train(path, seed, env, tmp_path / f"train{seed}.log") for seed in (1, 2, 3)}
     try:
         # Kill seed 1's process once its writer has committed train rows (mid-run).
         deadline = time.time() + 900
@@ -83,11 +86,12 @@ def test_three_concurrent_trains_one_killed_and_restarted(tmp_path):
         seed = next(s for s, p in procs.items() if p.pid == pid)
         os.kill(pid, signal.SIGKILL)
         procs[seed].wait(30)
-        procs[f"{seed} again"] = _train(path, seed, env)  # restarted: a new writer group of the same run
+        # Restarted: a new writer group of the same run.
+        procs[f"{seed} again"] = _train(path, seed, env, tmp_path / f"train{seed}-again.log")
         for name, p in procs.items():
             if name == seed:
                 continue
-            assert p.wait(900) == 0, p.stderr.read()[-3000:]
+            assert p.wait(900) == 0, p.log.read_text()[-3000:]
     finally:
         for p in procs.values():
             if p.poll() is None:

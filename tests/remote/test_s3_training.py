@@ -34,12 +34,13 @@ def test_train_into_s3_tail_kill_resume_verify_export_and_view(s3_bucket, tmp_pa
     env = dict(os.environ, PYTHONPATH=os.getcwd(), MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"))
     tail = _Tail(url)
     tail.start()
+    log = tmp_path / "train.log"
     trainer = subprocess.Popen([sys.executable, "-m", "braxscope.cli", "train", "inverted_pendulum", "--store", url,
-                                *SMALL], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+                                *SMALL], stdout=subprocess.DEVNULL, stderr=open(log, "w"), env=env)
     try:
         deadline = time.time() + 900
         while time.time() < deadline and not any(s.size for s in tail.seen.values()):
-            assert trainer.poll() is None, trainer.stderr.read()[-3000:]
+            assert trainer.poll() is None, log.read_text()[-3000:]
             time.sleep(0.2)
         assert any(s.size for s in tail.seen.values()), "the tail never saw a committed row"
         time.sleep(1.0)
