@@ -4,8 +4,9 @@ PY := $(VENV)/bin/python
 # A viewer-only venv (braxscope[view], no JAX, no Playground): the tests open, play and export
 # recorded stores there, so a store stays readable without the recorder's stack.
 VIEW_VENV ?= .venv-view
-# Debian packages for headless GL (EGL and OSMesa), a virtual display, and a browser for the notebook tests.
-DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick chromium
+# Debian packages for headless GL (EGL and OSMesa), a virtual display, a browser for the notebook
+# tests, and FUSE for the shared-filesystem fault tests.
+DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick chromium fuse3 libfuse2
 
 ROBOMIMIC_VENV ?= .venv-robomimic
 

@@ -6,11 +6,17 @@ stop the tail catches up with everything committed."""
 from __future__ import annotations
 
 import errno
+import os
 import random
+import shutil
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from braxscope.schema import BraxscopeError, StoreWriter, open_store
 from braxscope.schema.storage import LocalStorage
@@ -76,26 +82,25 @@ def _writer(path, model, stop, done):
     done["writer"] = w
 
 
-def test_live_tail_through_injected_faults_returns_no_wrong_row_and_catches_up(tmp_path):
-    path = tmp_path / "live.zarr"
+def _tail_through_faults(path, open_reader, faults_seen, faults_off):
+    """Tail a live writer through misbehaving storage: no wrong row, then catch up once faults stop."""
     model = toy_model()
     stop, done = threading.Event(), {}
     t = threading.Thread(target=_writer, args=(path, model, stop, done), daemon=True)
     t.start()
     while not (path / "writers").exists() or not open_store(path).writers():
         time.sleep(0.05)
-    storage = FaultyStorage(path)
     reader = None
     while reader is None:
         try:
-            reader = open_store(storage)
+            reader = open_reader()
         except (OSError, BraxscopeError):
             pass  # the faults hit the open itself: try again, as a viewer waiting for a store does
     seen = np.empty(0, np.int64)
     wrong = 0
     t_end, t_cap = time.monotonic() + 3.0, time.monotonic() + 30.0
     # At least 3 s, and until every kind of fault has hit the tail a few times.
-    while time.monotonic() < t_end or (min(storage.faults.values()) < 3 and time.monotonic() < t_cap):
+    while time.monotonic() < t_end or (min(faults_seen().values()) < 3 and time.monotonic() < t_cap):
         reader.refresh()
         ws = reader.writers()
         if not ws:
@@ -112,16 +117,61 @@ def test_live_tail_through_injected_faults_returns_no_wrong_row_and_catches_up(t
         time.sleep(0.02)
     stop.set()
     t.join(10)
-    assert min(storage.faults.values()) >= 3, storage.faults
+    assert min(faults_seen().values()) >= 3, faults_seen()
     assert wrong == 0
     assert seen.size > 0
     # The faults stop: the tail catches up with every committed row.
-    storage.on = False
-    deadline = time.monotonic() + 2.0
+    faults_off()
+    deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline and seen.size < done["rows"]:
-        reader.refresh()
-        n = reader.writers()[0].rows["train"]
-        rows = reader.train_rows(reader.writers()[0].writer_id, seen.size, n)
+        try:
+            reader.refresh()
+            n = reader.writers()[0].rows["train"]
+            rows = reader.train_rows(reader.writers()[0].writer_id, seen.size, n)
+        except (OSError, BraxscopeError):
+            continue  # the last faults still in flight
         seen = np.concatenate([seen, rows["env_step"]])
     assert np.array_equal(seen, np.arange(done["rows"]))
     done["writer"].close()
+
+
+def test_live_tail_through_injected_faults_returns_no_wrong_row_and_catches_up(tmp_path):
+    path = tmp_path / "live.zarr"
+    holder = {}
+
+    def open_reader():
+        holder["storage"] = holder.get("storage") or FaultyStorage(path)
+        return open_store(holder["storage"])
+
+    def faults_off():
+        holder["storage"].on = False
+
+    _tail_through_faults(path, open_reader, lambda: holder["storage"].faults if "storage" in holder else
+                         {"estale": 0}, faults_off)
+
+
+def test_live_tail_on_a_fuse_mount_that_injects_faults_at_the_kernel(tmp_path):
+    """The same on a real mount: a FUSE filesystem (tests/schema/_faultfs.py) over the store."""
+    if not os.path.exists("/dev/fuse") or shutil.which("fusermount") is None:
+        pytest.skip("no FUSE here (Debian: fuse3 libfuse2; make test installs them)")
+    pytest.importorskip("fuse", reason="fusepy is not installed (the test extra)")
+    src, mnt = tmp_path / "live.zarr", tmp_path / "mnt"
+    mnt.mkdir()
+    src.mkdir()
+    log = Path(f"{src}.faults.log")
+    fs = subprocess.Popen([sys.executable, "-m", "tests.schema._faultfs", str(src), str(mnt)],
+                          env=dict(os.environ, PYTHONPATH=os.getcwd()), stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not os.path.ismount(mnt) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.path.ismount(mnt), "the FUSE filesystem did not mount"
+
+        def seen():
+            text = log.read_text().split() if log.exists() else []
+            return {k: text.count(k) for k in ("estale", "eio", "late", "stale")}
+
+        _tail_through_faults(src, lambda: open_store(mnt), seen, lambda: Path(f"{src}.faults-off").touch())
+    finally:
+        subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True)
+        fs.wait(20)
