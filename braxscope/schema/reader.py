@@ -254,6 +254,8 @@ class StoreReader:
             return False  # a transient error of a network filesystem (ESTALE, EIO): the next poll asks again
         for name, key, raw in zip(names, keys, raws):
             w = self._writers.get(name)
+            if raw is None and w is None:
+                continue  # a writer group being created (its directory is made before its zarr.json)
             try:
                 doc = parse_json(raw, self.storage.describe(key), f"writer {name}")
             except CorruptStoreError as e:

@@ -17,7 +17,7 @@ import time
 
 from fuse import FUSE, FuseOSError, Operations
 
-LATE_S = 0.3  # a chunk file is invisible this long after it was last written
+LATE_S = 0.05  # a chunk file is invisible this long after it was last written
 
 
 class FaultFS(Operations):
