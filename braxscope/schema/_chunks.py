@@ -130,10 +130,19 @@ class ChunkedColumn:
         on object storage, one round trip instead of one per chunk."""
         return self.storage.get_many([self.chunk_key(c) for c in span])
 
-    def read(self, lo: int, hi: int, slot: int | None = None, *, strict: bool = False) -> np.ndarray:
+    def chunk_keys(self, lo: int, hi: int) -> list[str]:
+        """The keys :meth:`read` fetches for rows ``[lo, hi)`` (none for a sharded column)."""
+        if hi <= lo or self.empty or type(self)._fetch is not ChunkedColumn._fetch:
+            return []
+        C = self.rows_per_chunk
+        return [self.chunk_key(c) for c in range(lo // C, (hi - 1) // C + 1)]
+
+    def read(self, lo: int, hi: int, slot: int | None = None, *, strict: bool = False,
+             prefetched: dict | None = None) -> np.ndarray:
         """Rows ``[lo, hi)`` (of trailing index ``slot`` on axis 1 when given), a fresh array.
         A chunk without a file reads as fill values, or raises ChunkMissingError when ``strict``
-        (braxscope's writer writes every chunk of the committed rows, whatever its values)."""
+        (braxscope's writer writes every chunk of the committed rows, whatever its values).
+        ``prefetched``: chunk bytes by key, fetched for several columns at once (see chunk_keys)."""
         trailing = self.trailing if slot is None else self.trailing[1:]
         out = np.empty((max(0, hi - lo), *trailing), dtype=self.dtype.newbyteorder("="))
         if hi <= lo or self.empty:
@@ -142,7 +151,9 @@ class ChunkedColumn:
             return out
         C = self.rows_per_chunk
         span = range(lo // C, (hi - 1) // C + 1)
-        for c, raw in zip(span, self._fetch(span)):
+        keys = self.chunk_keys(lo, hi) if prefetched else []
+        raws = [prefetched[k] for k in keys] if keys and all(k in prefetched for k in keys) else self._fetch(span)
+        for c, raw in zip(span, raws):
             a, b = max(lo, c * C), min(hi, (c + 1) * C)
             chunk = None if raw is None else self.decode(c, raw)
             dst = out[a - lo : b - lo]

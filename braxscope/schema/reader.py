@@ -380,8 +380,16 @@ class StoreReader:
             out = {}
             missing = None
             try:
-                for name in [c for c in columns if c != sentinel] + [sentinel]:
-                    out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None)
+                order = [c for c in columns if c != sentinel] + [sentinel]
+                prefetched = None
+                if self.storage.remote:
+                    # Every column's chunks in one round trip (a request latency each otherwise).
+                    keys = [k for name in order if (col := w.column(stream, name)) is not None
+                            for k in col.chunk_keys(lo, hi)]
+                    prefetched = dict(zip(keys, self.storage.get_many(keys)))
+                for name in order:
+                    out[name] = self._read_one(w, stream, name, lo, hi, slot if name in per_slot else None,
+                                               prefetched)
             except ChunkMissingError as e:
                 missing = f"{e.args[0]} in {stream}/{name}"  # a chunk file not visible (yet)
             except OSError as e:
@@ -424,11 +432,12 @@ class StoreReader:
         w.set_commit(commit)
         return True
 
-    def _read_one(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None) -> np.ndarray:
+    def _read_one(self, w: _Writer, stream: str, column: str, lo: int, hi: int, slot: int | None,
+                  prefetched: dict | None = None) -> np.ndarray:
         try:
             col = w.column(stream, column)
             if col is not None:
-                return col.read(lo, hi, slot, strict=True)
+                return col.read(lo, hi, slot, strict=True, prefetched=prefetched)
             arr = w.array(stream, column, hi)
             return np.asarray(arr[lo:hi] if slot is None else arr[lo:hi, slot])
         except (ChunkMissingError, OSError):

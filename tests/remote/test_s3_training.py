@@ -72,7 +72,7 @@ def test_train_into_s3_tail_kill_resume_verify_export_and_view(s3_bucket, tmp_pa
     # Export an MP4 straight from S3.
     ep = max((e for e in r.episodes() if e.source == "train"), key=lambda e: e.length)
     out = tmp_path / "ep.mp4"
-    p = _cli(["export", url, ep.id, "--out", str(out), "--width", "160", "--height", "120"], env)
+    p = _cli(["export", url, "--episode", ep.id, "--out", str(out), "--width", "160", "--height", "120"], env)
     assert p.returncode == 0, p.stderr[-2000:]
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == ep.length and frames.std() > 1.0  # drawn, not blank
