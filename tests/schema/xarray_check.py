@@ -20,10 +20,10 @@ def assert_streams_match(reader) -> None:
     dims are the documented names, and ``isel(row=slice(0, rows))`` equals the reader."""
     metric_steps, metric_values = [], {}
     for wid in reader.writer_ids:
-        wdir = Path(reader.path) / layout.WRITERS_GROUP / wid
         w = reader._writers[wid]
         for stream in layout.ALL_STREAMS:
-            ds = xr.open_zarr(wdir / stream, consolidated=False)
+            # A compacted group keeps its streams under g<N>/ (the reader knows where).
+            ds = xr.open_zarr(Path(reader.path) / w.stream_path(stream), consolidated=False)
             n = w.rows(stream)
             assert ds.sizes["row"] >= n, (stream, dict(ds.sizes))
             got = ds.isel(row=slice(0, n)).load()
