@@ -270,7 +270,9 @@ def scenario(store: str, out: Path, R: dict) -> None:
         R["keys"] = keys
         unchanged("keys")
 
-        # browser: click a row selects it; shift-click adds to the compare set; shift-click again removes
+        # browser: click a row selects it; shift-click adds to the compare set; shift-click again removes.
+        # Paused, so the new episode's cursor is read where the click put it, not frames later.
+        s.pause()
         s.seek(30)
         settle(app)
         a = rec.regions("switch_a")
