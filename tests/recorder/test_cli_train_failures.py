@@ -22,14 +22,19 @@ SMALL = ["--steps", "30000", "--num-envs", "16", "--batch-size", "16", "--num-mi
          "--no-progress", "--track", "0,1"]
 
 
+def _writer_dir(store):
+    # writers/ holds the group's own zarr.json beside one directory per writer; listing order varies.
+    return next(p for p in (store / "writers").iterdir() if p.is_dir())
+
+
 def _commit(store) -> dict:
-    w = next((store / "writers").iterdir())
+    w = _writer_dir(store)
     return json.loads((w / "zarr.json").read_text())["attributes"].get("braxscope_commit", {})
 
 
-def _wait(cond, timeout):
+def _wait(cond, timeout, proc=None):
     deadline = time.time() + timeout
-    while time.time() < deadline:
+    while time.time() < deadline and (proc is None or proc.poll() is None):
         try:
             if cond():
                 return True
@@ -48,14 +53,14 @@ def test_train_survives_a_malformed_control_file_and_fails_loudly_when_storage_d
     reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
     reader.start()
     try:
-        assert _wait(lambda: "rows" in _commit(store), 600), "the store never appeared"
+        assert _wait(lambda: "rows" in _commit(store), 600, proc), "the store never appeared: " + "".join(err)[-2000:]
         (store / "control.json").write_text('{"recording": "yes", "track": ["a"], "updated": "soon"}')
         assert _wait(lambda: any("ignoring control.json" in line for line in err), 60), "".join(err)[-2000:]
         # Recording goes on: train rows are committed after the warning.
-        assert _wait(lambda: _commit(store)["rows"]["train"] > 0, 600), "".join(err)[-2000:]
+        assert _wait(lambda: _commit(store)["rows"]["train"] > 0, 600, proc), "".join(err)[-2000:]
         committed = _commit(store)["rows"]["train"]
         # Take the train stream away (being root here, a chmod would not stop the writes).
-        train = next((store / "writers").iterdir()) / "train"
+        train = _writer_dir(store) / "train"
         train.rename(train.with_name("train.saved"))
         train.write_text("sabotaged")
         proc.wait(900)
