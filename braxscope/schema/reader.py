@@ -11,6 +11,7 @@ import json
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from .errors import (
 )
 from .root import load_json, parse_json, read_root
 from .storage import Storage, open_storage
-from ._chunks import ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
+from ._chunks import ArrayMeta, ChunkDecodeError, ChunkedColumn, ChunkMissingError, UnsupportedLayout
 from ._shards import ShardedColumn
 from .catalog import Catalog, EpisodeInfo, Selection, _Block, episode_info, episode_infos
 from .episode_id import EpisodeId, EpisodeIdError
@@ -58,6 +59,9 @@ POLL_INTERVAL_S = 0.2
 
 # On object storage, how often ``refresh()`` lists the writer groups (to find new writers).
 _LIST_EVERY_S = 2.0
+# New catalog rows per writer above which several writers' rows are read in parallel (below it a
+# thread costs more than it saves: a live tail reads a few rows per refresh).
+_PARALLEL_CATALOG_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,18 @@ class _Writer:
             self.arrays[key] = arr
         return arr
 
+    def _meta(self, stream: str, column: str) -> ArrayMeta:
+        path = f"{self.stream_path(stream)}/{column}"
+        try:
+            doc = load_json(self.reader.storage, f"{path}/zarr.json", path)
+            if doc.get("node_type") != "array":
+                raise ValueError("not an array")
+            return ArrayMeta(doc)
+        except CorruptStoreError:
+            raise
+        except Exception as e:
+            raise CorruptStoreError(f"{path} cannot be opened ({_short(e)}): the store is damaged there") from None
+
     def column(self, stream: str, column: str) -> "ChunkedColumn | None":
         """The fast chunk reader of an array (opened once: it does not depend on the shape), or
         None when the array is not in the one layout it handles (then Zarr reads it)."""
@@ -166,7 +182,7 @@ class _Writer:
         if key == (layout.METRICS, "values"):
             return None  # its second axis grows with new metric names: Zarr, re-opened on growth
         if key not in self.columns:
-            arr = self.array(stream, column, 0)
+            arr = self._meta(stream, column)
             self.columns[key] = None
             for kind in (ChunkedColumn, ShardedColumn):  # as recorded, or compacted
                 try:
@@ -252,6 +268,7 @@ class StoreReader:
             raws = self.storage.get_many(keys)
         except OSError:
             return False  # a transient error of a network filesystem (ESTALE, EIO): the next poll asks again
+        pending: list[_Writer] = []  # writers whose catalog may have new rows
         for name, key, raw in zip(names, keys, raws):
             w = self._writers.get(name)
             if raw is None and w is None:
@@ -288,8 +305,30 @@ class StoreReader:
                 w.set_commit(commit)
                 if w.commit.get("rows", {}) != old:
                     grew = True
-            self._load_catalog(w)
+            pending.append(w)
+        blocks = self._read_new_catalogs(pending)
+        for w in pending:
+            self._load_catalog(w, blocks.get(w.id))
         return grew
+
+    def _read_new_catalogs(self, writers: list[_Writer]) -> dict:
+        """The new catalog rows of several writers read at once, one thread each (decoding releases
+        the GIL), when there are many: opening a store of a million episodes over 8 writer groups
+        is mostly this. A writer whose read fails is left out here and read row by row after."""
+        big = [w for w in writers if w.rows(layout.CATALOG) - w.catalog_rows >= _PARALLEL_CATALOG_ROWS]
+        if len(big) < 2:
+            return {}
+        names = [c.name for c in layout.CATALOG_COLUMNS]
+
+        def read(w):
+            try:
+                return w.id, (w.catalog_rows, self._read_cols(w, layout.CATALOG, names, w.catalog_rows,
+                                                              w.rows(layout.CATALOG)))
+            except (BraxscopeError, OSError):
+                return w.id, None
+
+        with ThreadPoolExecutor(min(len(big), os.cpu_count() or 1, 8)) as pool:
+            return {wid: block for wid, block in pool.map(read, big) if block is not None}
 
     def _problem(self, text: str, error: BraxscopeError | None = None) -> None:
         if text not in self.problems:
@@ -304,13 +343,16 @@ class StoreReader:
                 w.ordinal = i
                 w.episode_list, w.episode_rows = [], 0  # their ids carry the old ordinal
 
-    def _load_catalog(self, w: _Writer) -> None:
+    def _load_catalog(self, w: _Writer, read: tuple[int, dict] | None = None) -> None:
         n = w.rows(layout.CATALOG)
         lo = w.catalog_rows
         if n <= lo:
             return
         try:
-            block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, n)
+            if read is not None and read[0] == lo and len(read[1]["start"]) == n - lo:
+                block = read[1]  # read already, with other writers' (see _read_new_catalogs)
+            else:
+                block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, n)
             self._append_catalog(w, block, lo, n)
             return
         except (CorruptStoreError, NotYetVisibleError):
