@@ -37,6 +37,7 @@ from .errors import (
 from ._chunks import ChunkDecodeError, ChunkedColumn, write_files
 from .lease import Lease
 from .model_blob import model_names, model_to_bytes, sha256
+from .segment import ClosedEpisode, Segments, cut, segment
 from .storage import Storage, open_storage
 
 # Rows buffered beyond this are written (not published) early, to bound memory between commits.
@@ -245,18 +246,6 @@ class _Stream:
 
 
 @dataclass
-class _OpenEpisode:
-    start: int
-    env_id: int
-    iteration: int
-    env_step: int
-    wall_time: float
-    clean: bool  # began right after a reset (not after a gap, a resume or a change of env)
-    ret: float = 0.0
-    device: int = 0
-
-
-@dataclass
 class WriterStats:
     rows_written: int = 0
     rows_dropped: int = 0
@@ -288,10 +277,8 @@ class StoreWriter:
         self.stats = WriterStats(rows_dropped=int(commit.get("dropped_rows", 0)))
         self.state = "recording"
         self.metric_names: list[str] = list(commit.get("metric_names", []))
-        self._open: list[_OpenEpisode | None] = [None] * self.train_slots
-        # A slot's next episode is clean (starts at a reset) when its previous one ended at done;
-        # a new writer starts at training's own reset.
-        self._clean = [True] * self.train_slots
+        # The train stream's episodes still open (a new writer starts at training's own reset).
+        self._segments = Segments.new(self.train_slots)
         self._gap_next = False
         self._closed = False
         self._failure = ""
@@ -449,12 +436,8 @@ class StoreWriter:
             ) from None
         w._values = zarr.open_array(store=storage.zarr_store, path=f"{group_key}/{layout.METRICS}/values", mode="r+")
         # Episodes open at the crash end here: cut, and their rows stay in the train stream.
-        for ep in commit.get("open_episodes", []):
-            if ep is not None:
-                fields = {k: ep[k] for k in _OpenEpisode.__dataclass_fields__ if k in ep}
-                fields["ret"] = np.nan if ep.get("ret") is None else ep["ret"]
-                w._close_episode(int(ep["slot"]), _OpenEpisode(**fields), w._streams[layout.TRAIN].committed, False)
-        w._clean = [False] * w.train_slots
+        w._segments = Segments.from_record(commit.get("open_episodes"), w.train_slots)
+        w._cut_open(w._streams[layout.TRAIN].committed)
         w._gap_next = True
         w.commit()
         return w
@@ -463,11 +446,7 @@ class StoreWriter:
         """Cut open episodes, commit, shrink capacity to the committed length, release the lock."""
         if self._closed:
             return
-        end = self._streams[layout.TRAIN].end()
-        for slot, ep in enumerate(self._open):
-            if ep is not None:
-                self._close_episode(slot, ep, end, False)
-        self._open = [None] * self.train_slots
+        self._cut_open(self._streams[layout.TRAIN].end())
         self.state = "closed"
         self.commit()
         for s in self._streams.values():
@@ -552,7 +531,10 @@ class StoreWriter:
                     env_step=env_step, iteration=iteration, wall_time=wall, flags=flags)
         self._add_mocap(rows, k, self.train_slots, mocap_pos, mocap_quat)
         first = self._streams[layout.TRAIN].push(rows)
-        self._track_episodes(first, reward, done, env_id, env_step, iteration, wall, devices)
+        closed, self._segments = segment(self._segments, first=first, reward=reward, done=done, env_id=env_id,
+                                         env_step=env_step, iteration=iteration, wall_time=wall, devices=devices,
+                                         envs_per_device=int(self._static.get("envs_per_device") or 0))
+        self._catalog_train(closed)
         self._gap_next = False
         self._last_env_step = max(self._last_env_step, int(env_step[-1]))
         self.stats.rows_written += k * self.train_slots
@@ -562,12 +544,7 @@ class StoreWriter:
     def mark_gap(self, rows_dropped: int) -> None:
         """Rows were lost before the next append (dropped under back-pressure, or paused):
         open episodes end here as cut, and the next row carries the gap flag."""
-        end = self._streams[layout.TRAIN].end()
-        for slot, ep in enumerate(self._open):
-            if ep is not None:
-                self._close_episode(slot, ep, end, False)
-        self._open = [None] * self.train_slots
-        self._clean = [False] * self.train_slots
+        self._cut_open(self._streams[layout.TRAIN].end())
         self._gap_next = True
         self.stats.rows_dropped += int(rows_dropped)
 
@@ -686,58 +663,15 @@ class StoreWriter:
         arr[n : n + k, :cols] = block
         self._metric_values = []
 
-    def _track_episodes(self, first, reward, done, env_id, env_step, iteration, wall, devices) -> None:
-        # Per slot, only "event" rows (a done, a change of env, an unused slot, the row after a
-        # done) need Python; the rows between them just add to the open episode's return.
-        k = reward.shape[0]
-        done = done.astype(bool)
-        for slot in range(self.train_slots):
-            ep = self._open[slot]
-            eid = env_id[:, slot]
-            prev = np.empty(k, np.int64)
-            prev[0] = ep.env_id if ep is not None else -2
-            prev[1:] = eid[:-1]
-            event = (eid != prev) | (eid < 0) | done[:, slot]
-            event[1:] |= done[:-1, slot]
-            rew = reward[:, slot].astype(np.float64)
-            pos = 0
-            for i in np.flatnonzero(event).tolist() + [k]:
-                if i > pos and ep is not None:
-                    ep.ret += float(rew[pos:i].sum())
-                if i == k:
-                    break
-                ep = self._track_row(slot, ep, first, i, int(eid[i]), rew[i], bool(done[i, slot]), env_step, iteration,
-                                     wall, devices)
-                pos = i + 1
-            self._open[slot] = ep
+    def _cut_open(self, end: int) -> None:
+        """End the open train episodes at row ``end`` as cut (a gap, a close, a resume)."""
+        closed, self._segments = cut(self._segments, end)
+        self._catalog_train(closed)
 
-    def _track_row(self, slot, ep, first, i, eid, rew, done, env_step, iteration, wall, devices):
-        per_dev = int(self._static.get("envs_per_device") or 0)
-        if eid < 0:  # an unused slot in this row
-            if ep is not None:
-                self._close_episode(slot, ep, first + i, False)
-            return None
-        if ep is not None and ep.env_id != eid:
-            self._close_episode(slot, ep, first + i, False)
-            ep = None
-        if ep is None:
-            device = int(devices[slot]) if devices is not None else (eid // per_dev if per_dev else 0)
-            ep = _OpenEpisode(first + i, eid, int(iteration[i]), int(env_step[i]), float(wall[i]),
-                              clean=self._clean[slot], device=device)
-        ep.ret += float(rew)
-        if done:
-            self._close_episode(slot, ep, first + i + 1, ep.clean)
-            self._clean[slot] = True
-            return None
-        return ep
-
-    def _close_episode(self, slot: int, ep: _OpenEpisode, end: int, complete: bool) -> None:
-        if end <= ep.start:
-            return
-        self._add_catalog(ep.start, end - ep.start, layout.SOURCE_TRAIN, slot, ep.env_id, ep.device,
-                          ep.iteration, ep.env_step, ep.ret, complete, ep.wall_time)
-        if not complete:
-            self._clean[slot] = False
+    def _catalog_train(self, episodes: list[ClosedEpisode]) -> None:
+        for ep in episodes:
+            self._add_catalog(ep.start, ep.length, layout.SOURCE_TRAIN, ep.slot, ep.env_id, ep.device, ep.iteration,
+                              ep.env_step, ep.ret, ep.complete, ep.wall_time)
 
     def _add_catalog(self, start, length, source, slot, env_id, device, iteration, env_step, ret, complete,
                      wall) -> int:
@@ -763,14 +697,7 @@ class StoreWriter:
             "state": self.state,
             "rows": {name: s.committed for name, s in self._streams.items()},
             "metric_names": self.metric_names,
-            "open_episodes": [
-                None if ep is None else {"slot": slot, "start": ep.start, "env_id": ep.env_id,
-                                         "iteration": ep.iteration, "env_step": ep.env_step, "wall_time": ep.wall_time,
-                                         "clean": ep.clean, "device": ep.device,
-                                         # JSON has no NaN; diverged physics can make one.
-                                         "ret": ep.ret if np.isfinite(ep.ret) else None}
-                for slot, ep in enumerate(self._open)
-            ],
+            "open_episodes": self._segments.to_record(),
             "dropped_rows": self.stats.rows_dropped,
             "last_env_step": self._last_env_step,
             "error": self._failure,
