@@ -58,12 +58,17 @@ lint: setup
 # BRAXSCOPE_REQUIRE_INTEROP: the robomimic tests fail (not skip) if its environment is missing.
 INTEROP := BRAXSCOPE_REQUIRE_INTEROP=1 ROBOMIMIC_PYTHON=$(abspath $(ROBOMIMIC_VENV))/bin/python
 
+# Tests run in TEST_WORKERS processes (pytest-xdist); each module, or each group of modules sharing an
+# expensive fixture, stays on one worker (tests/conftest.py). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
+
 test: system-deps setup robomimic-venv view-venv lint
-	$(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra
+	$(PYTEST)
 
 # Everything but the long end-to-end runs (for quick iteration).
 test-fast: system-deps setup robomimic-venv view-venv lint
-	$(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra -m "not slow"
+	$(PYTEST) -m "not slow"
 
 demo: system-deps setup
 	MUJOCO_GL=egl $(PY) examples/demo.py

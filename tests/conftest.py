@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 
 def _jax_cache_dir() -> Path:
     base = Path(os.environ.get("BRAXSCOPE_TEST_CACHE", "/tmp/braxscope-test-cache"))
@@ -27,3 +29,28 @@ def pytest_configure(config):
     # Cache every program: the defaults skip those that compile in under a second, which are most of them.
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    # Those cache hits make XLA log an ERROR line per program ("Target machine feature
+    # +prefer-no-gather is not supported...": its own tuning flags, not a mismatch); they would
+    # flood every child's stderr, which many tests read.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+# Tests run in two worker processes (pytest-xdist, ``--dist loadgroup``). A module stays on one
+# worker (its module-scoped fixtures are built once); modules that share an expensive
+# session-scoped fixture form one group, so that fixture too is built once.
+SHARED_FIXTURE_GROUPS = {
+    "recorded_run": ("recorder.test_recorded_store_xarray", "recorder.test_compact_recorded",
+                     "recorder.test_recorder_ppo"),
+    "executed_notebook": ("nbview.test_notebook_e2e", "nbview.test_notebook_browser"),
+    "ant_store": ("replay_app.test_replay_app_gui", "replay_app.test_replay_session", "replay_app.test_app_errors",
+                  "replay_app.test_session_commands", "replay_app.test_replay_renderer"),
+}
+_GROUP_OF = {module: group for group, modules in SHARED_FIXTURE_GROUPS.items() for module in modules}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.module.__name__.removeprefix("tests.")
+            item.add_marker(pytest.mark.xdist_group(_GROUP_OF.get(module, module)))

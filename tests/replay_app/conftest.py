@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -58,13 +59,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _free_display() -> int:
-    for n in range(140, 240):
-        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-            return n
-    raise RuntimeError("no free X display number")
-
-
 def _no_display(why: str):
     """Without Xvfb the GUI tests cannot run: a skip on a developer's machine, a failure under CI
     (``CI=true``), where a missing display must never pass as green."""
@@ -74,19 +68,23 @@ def _no_display(why: str):
 
 
 def start_xvfb(size: str = "1920x1080"):
-    """(process, DISPLAY) of a new virtual display of ``size`` (WxH)."""
+    """(process, DISPLAY) of a new virtual display of ``size`` (WxH). Xvfb picks a free display
+    number itself (``-displayfd``), so parallel test workers never race for one."""
     if shutil.which("Xvfb") is None:
         _no_display("Xvfb is not installed (apt-get install xvfb)")
-    n = _free_display()
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            _no_display("Xvfb did not start")
-        time.sleep(0.05)
-    return proc, f":{n}"
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(w,))
+    os.close(w)
+    number = b""
+    with os.fdopen(r, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], 10)
+        if ready:
+            number = pipe.readline().strip()  # written once the display accepts clients
+    if not number.isdigit():
+        proc.kill()
+        _no_display("Xvfb did not start")
+    return proc, f":{int(number)}"
 
 
 @pytest.fixture(scope="session")
