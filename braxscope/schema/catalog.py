@@ -10,12 +10,12 @@ episodes cost their columns (about 60 bytes each) and no Python object per episo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import layout
-from .episode_id import EpisodeId, EpisodeIdError
+from .episode_id import EpisodeId, EpisodeIdError, ref_text, split_ref
 
 @dataclass(frozen=True)
 class EpisodeInfo:
@@ -62,6 +62,15 @@ class _Block:
     n: int
     open_rows: bool
     valid: np.ndarray | None  # bool [n]: False for a damaged row's placeholder; None when all are valid
+    # In a catalog of several stores (Catalog.merge): the store its ids name ("PATH:W:R") and
+    # the writer's ordinal in that store (``ordinal`` is then unique across the stores).
+    store: str | None = None
+    local: int = -1
+
+    @property
+    def id_ordinal(self) -> int:
+        """The writer number its episode ids carry: its ordinal in its own store."""
+        return self.ordinal if self.store is None else self.local
 
 
 class Catalog:
@@ -77,6 +86,22 @@ class Catalog:
         self.rows = int(self._offsets[-1])
         self._concat: dict[str, np.ndarray] = {}
         self._len: int | None = None
+
+    # Writer ordinals of a merged catalog: store ``i``'s writer ``w`` is ``i * STORE_STRIDE + w``.
+    STORE_STRIDE = 1 << 16
+
+    @classmethod
+    def merge(cls, parts: Sequence[tuple[str, "Catalog"]]) -> "Catalog":
+        """One catalog over several stores' catalogs, ``(store reference, catalog)`` each, in that
+        order. Every id names its store (``"PATH:W:R"``, W the writer's ordinal in its own store:
+        :func:`episode_id.split_ref` reads it); the ``writer`` column and ordinals are
+        ``store index * STORE_STRIDE + ordinal``, so they stay put as writers join a store."""
+        blocks = []
+        for i, (store, cat) in enumerate(parts):
+            for b in cat._blocks:
+                local = b.id_ordinal
+                blocks.append(replace(b, ordinal=i * cls.STORE_STRIDE + local, store=str(store), local=local))
+        return cls(blocks)
 
     def __len__(self) -> int:
         """Episodes in the snapshot (catalog rows that are not damaged, and open episodes)."""
@@ -197,17 +222,19 @@ class Catalog:
     def episode_id(self, p: int) -> str:
         b, r = self._locate(int(p))
         if b.open_rows:
-            return EpisodeId.open_text(b.ordinal, int(b.cols["slot"][r]))
-        return EpisodeId.row_text(b.ordinal, r)
+            return ref_text(b.store, EpisodeId.open_text(b.id_ordinal, int(b.cols["slot"][r])))
+        return ref_text(b.store, EpisodeId.row_text(b.id_ordinal, r))
 
     def position(self, episode_id: str) -> int | None:
-        """The position of an id ("W:R" or "W:open-S"), or None when this snapshot has no such row."""
+        """The position of an id ("W:R" or "W:open-S"; "PATH:W:R" in a merged catalog), or None
+        when this snapshot has no such row."""
         try:
-            eid = EpisodeId.parse(episode_id)
+            store, text = split_ref(episode_id)
+            eid = EpisodeId.parse(text)
         except EpisodeIdError:
             return None
         for b, off in zip(self._blocks, self._offsets[:-1].tolist()):
-            if b.ordinal != eid.writer or b.open_rows != eid.is_open:
+            if b.id_ordinal != eid.writer or b.open_rows != eid.is_open or b.store != store:
                 continue
             if eid.is_open:
                 hit = np.flatnonzero(b.cols["slot"] == eid.slot)
@@ -238,7 +265,10 @@ class Catalog:
 
 
 def _info(b: _Block, r: int) -> EpisodeInfo:
-    return episode_info(b.ordinal, b.writer, b.cols, r, b.open_rows)
+    ep = episode_info(b.id_ordinal, b.writer, b.cols, r, b.open_rows)
+    if b.store is not None:
+        ep.__dict__["id"] = ref_text(b.store, ep.id)  # built just now: not shared yet
+    return ep
 
 
 def episode_info(ordinal: int, writer: str, cols: dict, r: int, open_rows: bool = False) -> EpisodeInfo:

@@ -74,6 +74,12 @@ class EpisodeId:
         return f"{writer}:{_OPEN}{slot}"
 
 
+def ref_text(store: str | None, eid: str) -> str:
+    """The reference to episode ``eid`` of store ``store`` (``"PATH:W:R"``); the plain id when
+    ``store`` is None. :func:`split_ref` reads it back."""
+    return eid if store is None else f"{store}:{eid}"
+
+
 def split_ref(text: str) -> tuple[str | None, str]:
     """An episode reference that may name its store: ``"PATH:W:R"`` or ``"PATH:R"`` ->
     ``(PATH, "W:R")``; a plain id -> ``(None, id)``. The id is read from the right, so a path may
@@ -99,4 +105,4 @@ def normalize(text: "str | int | EpisodeId") -> str:
     return str(EpisodeId.parse(text))
 
 
-__all__ = ["EpisodeId", "EpisodeIdError", "normalize", "split_ref"]
+__all__ = ["EpisodeId", "EpisodeIdError", "normalize", "ref_text", "split_ref"]

@@ -11,6 +11,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,7 @@ class WriterStatus:
     last_env_step: int
     locked: bool  # a writer lock file exists (a writer is, or was until a crash, attached)
     error: str = ""  # state "failed": what stopped the recorder (one line)
+    config: dict = field(default_factory=dict)  # the run configuration this writer recorded (its seed...)
 
     @property
     def heartbeat_age_s(self) -> float:
@@ -519,6 +521,7 @@ class StoreReader:
                 heartbeat=float(c.get("heartbeat", 0.0)), rows=dict(c.get("rows", {})),
                 dropped_rows=int(c.get("dropped_rows", 0)), last_env_step=int(c.get("last_env_step", -1)),
                 locked=lock, error=str(c.get("error", "")),
+                config=w.static.get("config") if isinstance(w.static.get("config"), dict) else {},
             ))
         return out
 
@@ -625,11 +628,15 @@ class StoreReader:
         w = self._writers[writer]
         return self._read_cols(w, stream, [c.name for c in layout.columns_of(stream, self.sizes)], lo, hi)
 
-    def metrics(self) -> Metrics:
-        """The training curve of every writer, concatenated in writer order."""
+    def metrics(self, writers: Iterable[str] | None = None) -> Metrics:
+        """The training curve of every writer (or of the writer ids ``writers``: one run of a
+        sweep), concatenated in writer order."""
         names: list[str] = []
         steps, walls, blocks = [], [], []
+        only = None if writers is None else set(writers)
         for w in sorted(self._writers.values(), key=lambda w: w.ordinal):
+            if only is not None and w.id not in only:
+                continue
             n = w.rows(layout.METRICS)
             wnames = list(w.commit.get("metric_names", []))
             if n == 0:
