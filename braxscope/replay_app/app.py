@@ -72,7 +72,7 @@ class ReplayApp:
         self.themes = theme.setup()
         self.work_area = work_area or layout.work_area()
         x, y, w, h = layout.window_rect(width, height, self.work_area)
-        dpg.create_viewport(title=title or f"braxscope · {session.env_name} · {session.path}", width=w, height=h,
+        dpg.create_viewport(title=title or f"braxscope · {session.env_name} · {session.stores_text}", width=w, height=h,
                             x_pos=x, y_pos=y, min_width=min(w, layout.MIN_WINDOW[0]),
                             min_height=min(h, layout.MIN_WINDOW[1]), vsync=False)
         self.layout = layout.reflow((w, h), width, height)

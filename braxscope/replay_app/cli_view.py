@@ -1,4 +1,8 @@
-"""``braxscope view PATH [--live] [--episode ID] [--compare ID ... [--ghost]] [--width W --height H] [--fps N]``.
+"""``braxscope view PATH [PATH[=LABEL] ...] [--live] [--episode ID] [--compare ID ... [--ghost]] [--width W ...]``.
+
+Several stores open side by side in one app (their runs labelled in the browser, their training
+curves in one plot); an episode of another store than the first is named ``PATH:ID`` (or
+``LABEL:ID``), as ``braxscope export --compare`` names them.
 
 Everything that can be wrong with the input (path, store version, damage, episode ids, no
 display, no OpenGL) is reported as one line before the window opens (exit 2).
@@ -13,6 +17,7 @@ import sys
 import time
 
 from ..schema.errors import BraxscopeError
+from .runs import split_label
 
 
 class NoDisplayError(BraxscopeError):
@@ -20,10 +25,14 @@ class NoDisplayError(BraxscopeError):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="the store directory (e.g. runs/ant.zarr)")
+    parser.add_argument("path", nargs="+", metavar="PATH[=LABEL]",
+                        help="the store directory (e.g. runs/ant.zarr); several open side by side, each run "
+                             "labelled from its env, seed and settings, or as LABEL")
     parser.add_argument("--live", action="store_true", help="follow the newest data while the run records")
-    parser.add_argument("--episode", metavar="ID", help="open this episode (ids as in 'braxscope info')")
-    parser.add_argument("--compare", metavar="ID", nargs="+", help="open 2 to 4 episodes side by side")
+    parser.add_argument("--episode", metavar="ID",
+                        help="open this episode (ids as in 'braxscope info'; PATH:ID for another store's)")
+    parser.add_argument("--compare", metavar="ID", nargs="+",
+                        help="open 2 to 4 episodes side by side (PATH:ID for another store's: runs side by side)")
     parser.add_argument("--ghost", action="store_true",
                         help="with --compare: draw the episodes in one scene, the others translucent")
     parser.add_argument("--width", type=int, default=640, help="viewport width in pixels (default 640)")
@@ -48,11 +57,15 @@ def run(args: argparse.Namespace) -> int:
         raise BraxscopeError(f"--width/--height must be between 16 and 4096, got {args.width}x{args.height}")
     if args.compare and not 2 <= len(args.compare) <= MAX_COMPARE:
         raise BraxscopeError(f"--compare takes 2 to {MAX_COMPARE} episode ids, got {len(args.compare)}")
-    reader = open_store(args.path)  # raises a one-line error for a missing, damaged or newer store
-    model = reader.model()
-    session = ReplaySession(reader)
+    specs = [split_label(p) for p in args.path]
+    # Each raises a one-line error for a missing, damaged or newer store.
+    readers = [open_store(path) for path, _ in specs]
+    model = readers[0].model()
+    for r in readers[1:]:
+        r.model()  # a damaged model in any store: one line now, not a broken cell later
+    session = ReplaySession(readers if len(readers) > 1 else readers[0], labels=[lab for _, lab in specs])
     for eid in (args.compare or []) + ([args.episode] if args.episode else []):
-        reader.get_episode(eid)  # EpisodeNotFoundError: one line, exit 2
+        session.check_episode(eid)  # EpisodeNotFoundError: one line, exit 2
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise NoDisplayError(
             "no display (DISPLAY is not set): run on a desktop, under xvfb-run, "

@@ -34,9 +34,14 @@ COMPARE_COLOURS = ((86, 156, 255, 255), (255, 160, 60, 255), (110, 210, 120, 255
 SERIES_COLOURS = ((78, 145, 220, 255), (245, 140, 50, 255), (90, 185, 110, 255), (220, 80, 80, 255),
                   (160, 120, 210, 255), (150, 110, 90, 255), (225, 120, 190, 255), (160, 160, 160, 255),
                   (190, 190, 60, 255), (70, 190, 200, 255))
+# One colour per run: its training curve (the first run's is the single-run curve colour).
+RUN_COLOURS = (SERIES_COLOURS[0], SERIES_COLOURS[1], SERIES_COLOURS[2], SERIES_COLOURS[4], SERIES_COLOURS[6],
+               SERIES_COLOURS[9], SERIES_COLOURS[8], SERIES_COLOURS[3])
 EPISODE_MARK = (255, 200, 80, 255)  # the shown episode's iteration on the training curve
 STATUS_COLOURS = {"damaged": ERROR, "recording": LIVE_ON, "cut": WARN}
 RECORDER_COLOURS = {"recording": OK, "paused": WARN, "stopped": ERROR, "failed": ERROR, "closed": DIM, "none": DIM}
+# Ghost mode asked for over episodes of different models (runs of different envs).
+GHOST_NOTE = "ghost needs one model: these runs differ, shown side by side"
 # A viewport cell with nothing to draw (loading, or the empty fourth cell of a 3-way compare).
 EMPTY_RGB = (33, 36, 41)
 
@@ -209,20 +214,35 @@ def time_text(cursor: int, length: int, dt: float) -> str:
 # ------------------------------------------------------------------ the browser
 
 # (sort key, header label, relative width)
-TABLE_COLUMNS = (("id", "id", 0.95), ("source", "source", 1.15), ("env", "env", 0.7), ("iteration", "iter", 0.7),
-                 ("env_step", "step", 0.8), ("length", "len", 0.6), ("return", "return", 1.0),
-                 ("status", "status", 0.9))
+TABLE_COLUMNS = (("id", "id", 0.95), ("run", "run", 1.0), ("writer", "writer", 0.85), ("source", "source", 1.15),
+                 ("env", "env", 0.7), ("iteration", "iter", 0.7), ("env_step", "step", 0.8), ("length", "len", 0.6),
+                 ("return", "return", 1.0), ("status", "status", 0.9))
 SOURCE_CHOICES = ("all sources", "train", "snapshot")
+
+
+def table_columns(runs: int, writers: int) -> tuple[str, ...]:
+    """The browser's columns for ``runs`` runs and at most ``writers`` writer groups in one store:
+    the run column only when there are several runs, the writer column (writer and process) only
+    when a store has several writers; every other column always."""
+    return tuple(name for name, _, _ in TABLE_COLUMNS
+                 if (name != "run" or runs > 1) and (name != "writer" or writers > 1))
+
+
+def writer_text(ordinal: int, process_index: int) -> str:
+    """An episode's writer group (its ordinal in its store) and recording process: "w1 p0"."""
+    return f"w{ordinal} p{process_index}"
 
 
 def return_text(ret: float) -> str:
     return "—" if not math.isfinite(ret) else f"{ret:.1f}"
 
 
-def row_cells(ep: EpisodeInfo, status: str) -> tuple[str, ...]:
-    """The browser's texts for one episode, in :data:`TABLE_COLUMNS` order."""
-    return (ep.id, ep.source, str(ep.env_id), str(ep.iteration), str(ep.env_step), str(ep.length),
-            return_text(ep.ret), status)
+def row_cells(ep: EpisodeInfo, status: str, run: str = "", writer: str = "", eid: str | None = None
+              ) -> tuple[str, ...]:
+    """The browser's texts for one episode, in :data:`TABLE_COLUMNS` order (``eid``: the id as
+    shown, the episode's id in its own store when the run column names the store)."""
+    return (ep.id if eid is None else eid, run, writer, ep.source, str(ep.env_id), str(ep.iteration),
+            str(ep.env_step), str(ep.length), return_text(ep.ret), status)
 
 
 def parse_bound(text: str | float | int | None, kind=float):
@@ -246,10 +266,14 @@ def speed_label(x: float) -> str:
     return f"{x:g}x"
 
 
-def live_target_label(kind: str, slot: int, writer: str | None, writers: list[WriterStatus]) -> str:
-    """How the live-follow choice is named: "newest snapshot", "env slot 0 · writer 1"."""
+def live_target_label(kind: str, slot: int, writer: str | None, writers: list[WriterStatus],
+                      run: str | None = None) -> str:
+    """How the live-follow choice is named: "newest snapshot", "env slot 0 · writer 1", and with
+    several runs "env slot 0 · ip s1" (the run's label)."""
     if kind == "snapshot":
         return "newest snapshot"
+    if run:
+        return f"env slot {slot} · {run}"
     ordinal = next((w.ordinal for w in writers if w.writer_id == writer), 0)
     return f"env slot {slot}" + (f" · writer {ordinal}" if len(writers) > 1 else "")
 
@@ -272,9 +296,9 @@ def camera_arg(labels: list[str], label: str) -> str | int:
 
 __all__ = [
     "ACCENT", "LIVE_ON", "OK", "WARN", "ERROR", "DIM", "TEXT", "BACKGROUND", "COMPARE_COLOURS", "SERIES_COLOURS",
-    "EPISODE_MARK", "STATUS_COLOURS", "RECORDER_COLOURS", "EMPTY_RGB", "MAX_CELLS", "grid_shape", "cell_rect",
-    "running_return", "decimate", "TRAINING_METRICS", "pick_metric", "Overlays", "OVERLAY_LABELS", "CellFacts",
-    "cell_facts", "overlay_lines", "step_text", "time_text", "TABLE_COLUMNS", "SOURCE_CHOICES", "return_text",
-    "row_cells", "parse_bound", "speed_label", "live_target_label", "camera_labels", "camera_arg", "STATUSES",
-    "episode_status", "format_age",
+    "EPISODE_MARK", "GHOST_NOTE", "STATUS_COLOURS", "RECORDER_COLOURS", "EMPTY_RGB", "MAX_CELLS", "grid_shape",
+    "cell_rect", "running_return", "decimate", "TRAINING_METRICS", "pick_metric", "Overlays", "OVERLAY_LABELS",
+    "CellFacts", "cell_facts", "overlay_lines", "step_text", "time_text", "TABLE_COLUMNS", "SOURCE_CHOICES",
+    "return_text", "row_cells", "table_columns", "writer_text", "RUN_COLOURS", "parse_bound", "speed_label",
+    "live_target_label", "camera_labels", "camera_arg", "STATUSES", "episode_status", "format_age",
 ]

@@ -16,23 +16,25 @@ thread). Reads happen outside the lock, so a slow store makes frames late and ne
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..schema.catalog import Catalog, Selection
 from ..schema.control import read_control, write_control
-from ..schema.episode_id import EpisodeId, EpisodeIdError
-from ..schema.errors import BraxscopeError
+from ..schema.episode_id import EpisodeId, EpisodeIdError, ref_text, split_ref
+from ..schema.errors import BraxscopeError, EpisodeNotFoundError
 from ..schema.frames import Frames
 from ..schema.reader import EpisodeInfo, Metrics, StoreReader, WriterStatus
 from ..schema.status import episode_status, format_age
 from . import presentation as P
+from .runs import Run, make_runs
 from .session_snapshot import Cell, Header, Plots, Row, Scene, Series, Snapshot, Table, Timeline
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -56,7 +58,8 @@ WHEEL_ZOOM = 0.9  # zoom factor per wheel notch (in)
 
 
 def episode_key(ep: EpisodeInfo) -> tuple:
-    """Identity of an episode's rows: stays the same when an open episode is catalogued."""
+    """Identity of an episode's rows: stays the same when an open episode is catalogued. (Writer
+    ids are unique across the stores of a session: it refuses two stores that share one.)"""
     return (ep.writer, ep.source, ep.slot, ep.start)
 
 
@@ -159,16 +162,39 @@ class _EpisodeLookup:
 class ReplaySession:
     """The replay app's state and behaviour. See the module docstring for the threading contract."""
 
-    def __init__(self, reader: StoreReader, *, cache_bytes: int = CACHE_BYTES,
-                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
-                 heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S, viewport: tuple[int, int] = (640, 480)):
-        self.reader = reader
-        self.path = reader.path
-        self.dt = float(reader.info.dt) if float(reader.info.dt) > 0 else 0.05
-        self.env_name = str(reader.info.env_name)
-        self._model = _model_or_none(reader)
-        self.actuator_names = _actuator_labels(reader, self._model)
+    def __init__(self, reader: StoreReader | Sequence[StoreReader], *, labels: Sequence[str | None] | None = None,
+                 cache_bytes: int = CACHE_BYTES, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time, heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
+                 viewport: tuple[int, int] = (640, 480)):
+        # Several stores side by side: every episode id then names its store ("PATH:W:R",
+        # episode_id.split_ref); one store keeps its plain ids ("W:R").
+        self.readers: list[StoreReader] = [reader] if isinstance(reader, StoreReader) else list(reader)
+        if not self.readers:
+            raise ValueError("a session needs at least one store")
+        self.reader = self.readers[0]  # the first store: its model is the viewport's, its ids need no PATH
+        paths = [str(r.path) for r in self.readers]
+        twice = next((p for i, p in enumerate(paths) if p in paths[:i]), None)
+        if twice is not None:
+            raise BraxscopeError(f"{twice} is given twice: name each store once")
+        self.stores: list[str | None] = [None] if len(paths) == 1 else paths  # each store's id prefix
+        self._labels = list(labels) if labels is not None else [None] * len(self.readers)
+        if len(self._labels) != len(self.readers):
+            raise ValueError("labels: one per store (None: derived)")
+        self.path = self.reader.path
+        # How the header and window title name what is open: the store, or every store's name.
+        self.stores_text = str(self.path) if len(paths) == 1 else " + ".join(Path(p).name for p in paths)
+        self.env_name = " · ".join(dict.fromkeys(str(r.info.env_name) for r in self.readers))
+        self._models = [_model_or_none(r) for r in self.readers]
+        self._model = self._models[0]
+        self._actuators = [_actuator_labels(r, m) for r, m in zip(self.readers, self._models)]
+        self.actuator_names = self._actuators[0]
         self.camera_names = P.camera_labels(self._model) if self._model is not None else ["track", "free"]
+        self.runs: list[Run] = []  # what the browser's run column and the curves' legend name
+        self._writer_store: dict[str, int] = {}  # writer id -> its store's index
+        self._writer_run: dict[str, int] = {}  # writer id -> its run's index
+        self._run_of_ordinal = np.zeros(0, np.int64)  # catalog writer ordinal -> run index
+        self.run_metrics: list[Metrics] = []  # each run's training curve
+        self._controls: list[dict] = []  # each store's control.json
         self._clock, self._wall = clock, wall
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.cache_bytes = cache_bytes
@@ -180,9 +206,11 @@ class ReplaySession:
         self.damaged: dict[str, str] = {}  # episode id -> message, rebuilt from _damaged_at
         self._damaged_at: dict[tuple, str] = {}  # by episode_key: ids move ("W:open-S" is reused)
         self.problems: list[str] = []
-        self.writers: list[WriterStatus] = []
-        self.metrics = Metrics([], np.empty(0, np.int64), np.empty(0))
-        self.control = {"recording": True, "track": None, "updated": 0.0}
+        self.writers: list[WriterStatus] = []  # every store's (ordinals as the catalog numbers them)
+        self.metrics = Metrics([], np.empty(0, np.int64), np.empty(0))  # the first run's training curve
+        self.control = {"recording": True, "track": None, "updated": 0.0}  # the followed store's
+        self._per_store: list[list[WriterStatus]] = [[] for _ in self.readers]
+        self._merged: tuple | None = None  # (the stores' catalogs, their merge)
         self.filter = CatalogFilter()
         self.sort_key, self.sort_desc = "id", False
         self._rows_cache: tuple | None = None  # (key, rows) of the last listing
@@ -220,6 +248,51 @@ class ReplaySession:
         self._memo: dict[str, tuple] = {}
         self._targets_memo: tuple | None = None  # (catalog version, writers) -> live target labels
         self.poll_store()
+        ids = [w.writer_id for ws in self._per_store for w in ws]
+        if len(set(ids)) < len(ids):
+            raise BraxscopeError("two of these stores hold the same writer group (copies of one run?): "
+                                 "open one of them")
+
+    # ================================================================== runs
+
+    @property
+    def dt(self) -> float:
+        """Seconds of simulated time per step of the shown run (the first episode on screen)."""
+        dt = float(self.readers[self._store_of_view(0)].info.dt)
+        return dt if dt > 0 else 0.05
+
+    def _store_of_view(self, k: int) -> int:
+        ep = self._by_id.get(self.views[k]) if k < len(self.views) else None
+        return 0 if ep is None else self._writer_store.get(ep.writer, 0)
+
+    def run_of(self, eid: str) -> Run | None:
+        """The run an episode belongs to (None for an unknown id)."""
+        with self._lock:
+            ep = self._by_id.get(self._normalize(eid))
+            if ep is None or not self.runs:
+                return None
+            return self.runs[self._writer_run.get(ep.writer, 0)]
+
+    def display_id(self, eid: str) -> str:
+        """How views name an episode: its id, and with several runs its run's label and its id in
+        its own store ("ip s1 0:7")."""
+        if len(self.runs) <= 1:
+            return eid
+        run = self.run_of(eid)
+        try:
+            local = split_ref(eid)[1]
+        except EpisodeIdError:
+            local = eid
+        return f"{run.label} {local}" if run is not None else eid
+
+    def _control_store(self) -> int:
+        """The store whose recorder the header shows and "Pause recording" asks: the shown
+        episode's, else the newest writer's."""
+        if self.views and self.views[0] in self._by_id:
+            return self._store_of_view(0)
+        if self.writers:
+            return self._writer_store.get(max(self.writers, key=lambda w: w.heartbeat).writer_id, 0)
+        return 0
 
     # ================================================================ catalog
 
@@ -233,13 +306,21 @@ class ReplaySession:
                 return self._rows_cache[1]
             f, cat = self.filter, self.catalog
             bounds = lambda lo, hi: None if lo is None and hi is None else (lo, hi)  # noqa: E731
-            sort = self.sort_key if self.sort_key != "status" else "id"
+            sort = self.sort_key if self.sort_key not in ("status", "run") else "id"
             sel = cat.query(source=f.source, iteration=bounds(f.iter_min, f.iter_max), ret=bounds(f.ret_min, f.ret_max),
                             in_progress=f.in_progress, sort=sort, descending=self.sort_desc)
             if self.sort_key == "status":
                 sel = sel.sorted_by(self._status_rank(sel), self.sort_desc)
+            elif self.sort_key == "run":
+                sel = sel.sorted_by(self._run_index(sel.column("writer")), self.sort_desc)
             self._rows_cache = (key, sel)
             return sel
+
+    def _run_index(self, ordinals: np.ndarray) -> np.ndarray:
+        """The run of each catalog row, from its writer ordinals."""
+        table = self._run_of_ordinal
+        o = np.asarray(ordinals, np.int64)
+        return table[np.clip(o, 0, len(table) - 1)] if len(table) else np.zeros(len(o), np.int64)
 
     def _status_rank(self, sel: Selection) -> np.ndarray:
         """Status words as numbers that sort as the words do (cut < damaged < done < recording)."""
@@ -294,7 +375,7 @@ class ReplaySession:
         with self._lock:
             eid = self._normalize(eid)
             if eid not in self._by_id:
-                self.message = f"no episode {eid!r} in this store"
+                self.message = f"no episode {eid!r} in {self._where()}"
                 return False
             if user:
                 self.live = False
@@ -326,13 +407,13 @@ class ReplaySession:
             ids = [self._normalize(i) for i in ids]
             bad = [i for i in ids if i not in self._by_id]
             if bad or not 1 <= len(ids) <= MAX_COMPARE:
-                self.message = (f"no episode {bad[0]!r} in this store" if bad
+                self.message = (f"no episode {bad[0]!r} in {self._where()}" if bad
                                 else f"compare takes 2 to {MAX_COMPARE} episodes, got {len(ids)}")
                 return False
             self.live = False
             self.views = list(dict.fromkeys(ids))
             self._seek_to(min(self.cursor, max(0, self.length - 1)))
-            self.message = ""
+            self.message = P.GHOST_NOTE if self.ghost and self.compare and not self.ghost_possible() else ""
             return True
 
     def add_compare(self, eid: str) -> bool:
@@ -352,14 +433,18 @@ class ReplaySession:
                 self.set_compare(rest)
 
     def snapshot_picks(self) -> list[str]:
-        """The first, middle and latest snapshot (by iteration): "compare snapshots"."""
+        """"Compare snapshots": the first, middle and latest snapshot (by iteration); with several
+        runs that recorded snapshots, the latest of each run (the first four runs)."""
         with self._lock:
             snaps = self._undamaged(self.catalog.query(source="snapshot"))
             if not len(snaps):
                 return []
             # By iteration, then env step, then id (the selection is in id order; lexsort is stable).
             order = np.lexsort((snaps.column("env_step"), snaps.column("iteration")))
-            picks = [order[0], order[len(order) // 2], order[-1]]
+            runs = self._run_index(snaps.column("writer"))[order]
+            picks = [order[np.flatnonzero(runs == k)[-1]] for k in np.unique(runs)[:MAX_COMPARE]]
+            if len(picks) < 2:
+                picks = [order[0], order[len(order) // 2], order[-1]]
             return list(dict.fromkeys(snaps.catalog.episode_id(snaps.positions[i]) for i in picks))
 
     def _undamaged(self, sel: Selection) -> Selection:
@@ -370,7 +455,8 @@ class ReplaySession:
 
     def compare_snapshots(self) -> bool:
         """The "Compare snapshots" button: the first, middle and latest snapshot side by side;
-        the only one when there is one; a message when there are none."""
+        the latest of each run when there are several; the only one when there is one; a message
+        when there are none."""
         with self._lock:
             picks = self.snapshot_picks()
             if len(picks) >= 2:
@@ -384,11 +470,56 @@ class ReplaySession:
     def compare(self) -> bool:
         return len(self.views) > 1
 
+    def canonical_id(self, eid: str) -> str:
+        """An id as the session names it (see :meth:`_normalize`); a text that is no id, as given."""
+        with self._lock:
+            return self._normalize(eid)
+
     def _normalize(self, eid: str) -> str:
+        """The canonical id of what a user typed: ``"W:R"`` (``"7"`` is ``"0:7"``); with several
+        stores ``"PATH:W:R"``, PATH named as given, by its run's label or by the store's name
+        (a plain id is the first store's)."""
         try:
-            return str(EpisodeId.parse(eid))
+            where, local = split_ref(eid)
         except EpisodeIdError:
             return str(eid)  # not an id: reported as "no episode ..." by the caller
+        i = 0 if where is None else self._store_named(where)
+        if i is None:
+            return str(eid)
+        return ref_text(self.stores[i], local)
+
+    def check_episode(self, eid: str) -> EpisodeInfo:
+        """The catalog row of an id or ``PATH:ID`` reference as a user typed it; raises
+        :class:`EpisodeNotFoundError` (one line that says how to list them) when there is none."""
+        try:
+            where, local = split_ref(eid)
+        except EpisodeIdError:
+            where, local = None, str(eid)
+        i = 0 if where is None else self._store_named(where)
+        if i is None:
+            names = ", ".join(str(r.path) for r in self.readers)
+            raise EpisodeNotFoundError(f"{where!r} names none of the stores open ({names})")
+        return self.readers[i].get_episode(local)
+
+    def _where(self) -> str:
+        return "this store" if len(self.readers) == 1 else "these stores"
+
+    def _store_named(self, name: str) -> int | None:
+        paths = [str(r.path) for r in self.readers]
+        if name in paths:
+            return paths.index(name)
+        for run in self.runs:
+            if run.label == name:
+                return run.store
+        try:
+            real = [os.path.realpath(p) for p in paths]
+            if os.path.realpath(name) in real:
+                return real.index(os.path.realpath(name))
+        except (OSError, ValueError):
+            pass
+        stems = [Path(p).name.removesuffix(".zarr") for p in paths]
+        stem = Path(name).name.removesuffix(".zarr")
+        return stems.index(stem) if stems.count(stem) == 1 else None
 
     def data(self, eid: str) -> LoadedEpisode | None:
         """The loaded episode, or None while it loads (or when it is damaged)."""
@@ -572,7 +703,9 @@ class ReplaySession:
             return out + [LiveTarget("slot", cat.writer_id(w), s) for w, s in seen]
 
     def target_label(self, t: LiveTarget) -> str:
-        return P.live_target_label(t.kind, t.slot, t.writer, self.writers)
+        run = self.runs[self._writer_run[t.writer]].label if len(self.runs) > 1 and t.writer in self._writer_run \
+            else None
+        return P.live_target_label(t.kind, t.slot, t.writer, self.writers, run)
 
     def follow(self, label: str) -> bool:
         """Follow the live target named ``label`` (as :meth:`target_label` names it)."""
@@ -705,9 +838,13 @@ class ReplaySession:
 
     def set_recording(self, on: bool) -> dict:
         """Ask a live recorder to pause or resume (control.json): the viewer's only write."""
-        doc = write_control(self.reader.storage, recording=bool(on))
+        with self._lock:
+            i = self._control_store()
+        doc = write_control(self.readers[i].storage, recording=bool(on))
         with self._lock:
             self.control = doc
+            if i < len(self._controls):
+                self._controls[i] = doc
         return doc
 
     def toggle_recording(self) -> bool:
@@ -724,9 +861,21 @@ class ReplaySession:
     # ========================================================== the viewport
 
     def set_ghost(self, on: bool) -> None:
-        """Compare mode drawn in one scene: the first episode solid, the others translucent."""
+        """Compare mode drawn in one scene: the first episode solid, the others translucent. Only
+        episodes of one model share a scene: runs of different models stay side by side, with a
+        note (:data:`presentation.GHOST_NOTE`) over the first cell."""
         with self._lock:
             self.ghost = bool(on)
+            if self.ghost and self.compare and not self.ghost_possible():
+                self.message = P.GHOST_NOTE
+
+    def ghost_possible(self) -> bool:
+        """Whether the episodes on screen can be drawn in one scene: all of one model (the
+        viewport's: the first store's)."""
+        with self._lock:
+            sha = str(self.reader.info.attrs.get("model_sha256", ""))
+            return all(str(self.readers[self._store_of_view(k)].info.attrs.get("model_sha256", "")) == sha
+                       for k in range(len(self.views)))
 
     def set_overlay(self, name: str, on: bool) -> None:
         """Turn one overlay line on or off (:meth:`presentation.Overlays.names`)."""
@@ -867,7 +1016,7 @@ class ReplaySession:
         frames = tuple(self.frame_of(i) for i in range(len(views)))
         loaded = tuple(len(d) if (d := self.data(v)) is not None else -1 for v in views)
         return (views, frames, loaded, tuple(v in self.damaged for v in views), self.ghost and len(views) > 1,
-                self.overlays)
+                self.overlays, tuple(self.runs))
 
     def _scene(self, rev: int) -> Scene:
         views = tuple(self.views)
@@ -876,7 +1025,7 @@ class ReplaySession:
         for i, v in enumerate(views):
             d = self.data(v)
             k = self.frame_of(i)
-            facts = P.cell_facts(self._by_id.get(v), v, k, None if d is None else d.frames,
+            facts = P.cell_facts(self._by_id.get(v), self.display_id(v), k, None if d is None else d.frames,
                                  None if d is None else d.cum_return, damaged=v in self.damaged)
             q = None if d is None or len(d) == 0 else d.frames.qpos[k]
             f = None if q is None else d.frames
@@ -884,15 +1033,23 @@ class ReplaySession:
             lines = P.overlay_lines(facts, self.overlays, i, n > 1)
             if em is not None and not em.own:
                 lines += (("nominal model (this env's own was not recorded)", P.DIM),)
+            if i == 0 and self.ghost and n > 1 and not self.ghost_possible():
+                lines += ((P.GHOST_NOTE, P.WARN),)
             cells.append(Cell(id=v, frame=k, length=facts.length, loading=facts.loading, damaged=facts.damaged,
                               qpos=q, colour=P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)],
                               lines=lines, start=self._by_id[v].start if v in self._by_id else -1,
                               mocap_pos=None if f is None or f.mocap_pos is None else f.mocap_pos[k],
                               mocap_quat=None if f is None or f.mocap_quat is None else f.mocap_quat[k],
-                              model=None if em is None or em.model is self.reader.model() else em.model))
-        ghost = self.ghost and n > 1
+                              model=self._cell_model(i, em)))
+        ghost = self.ghost and n > 1 and self.ghost_possible()
         picture = (views, tuple(c.frame for c in cells), tuple(c.qpos is not None for c in cells), ghost)
         return Scene(rev=rev, views=views, cells=tuple(cells), grid=P.grid_shape(n), ghost=ghost, picture=picture)
+
+    def _cell_model(self, i: int, em) -> Any:
+        """The model to draw view ``i`` with, None for the viewport's own: a randomized env's, or
+        (another run) its store's."""
+        m = em.model if em is not None else self._models[self._store_of_view(i)]
+        return None if m is self._model else m
 
     def _timeline_key(self):
         return (self.cursor, self.length, self.playing, self.speed, self.loop)
@@ -905,7 +1062,7 @@ class ReplaySession:
 
     def _plots_key(self):
         return (tuple((v, len(d) if (d := self.data(v)) is not None else -1) for v in self.views),
-                len(self.metrics.env_step), tuple(self.metrics.names), self.plot_points)
+                tuple((len(m.env_step), tuple(m.names)) for m in self.run_metrics), tuple(self.runs), self.plot_points)
 
     def _plots(self, rev: int) -> Plots:
         datas = [(v, self.data(v)) for v in self.views]
@@ -916,7 +1073,7 @@ class ReplaySession:
         for i, (v, d) in enumerate(datas):
             if d is None or len(d) == 0:
                 continue
-            lab = f" {v} (it {d.info.iteration})" if compare else ""
+            lab = f" {self.display_id(v)} (it {d.info.iteration})" if compare else ""
             colour = P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)]
             reward.append(Series(f"reward{lab}", *P.decimate(d.frames.reward, pts),
                                  colour[:3] + (150,) if compare else P.SERIES_COLOURS[0], 1.2 if compare else 1.4))
@@ -925,51 +1082,72 @@ class ReplaySession:
             if actions_of is None:
                 actions_of = v
                 for j in range(d.frames.action.shape[1]):
-                    name = self.actuator_names[j] if j < len(self.actuator_names) else f"a{j}"
+                    names = self._actuators[self._store_of_view(i)]
+                    name = names[j] if j < len(names) else f"a{j}"
                     actions.append(Series(name, *P.decimate(d.frames.action[:, j], pts),
                                           P.SERIES_COLOURS[j % len(P.SERIES_COLOURS)], 1.0))
-        m = self.metrics
-        name = P.pick_metric(m.names) if len(m.env_step) else None
-        curve = None
-        if name is not None:
+        # One metric for every run (the first run's choice among all runs' names), one curve per run.
+        several = len(self.runs) > 1
+        have = [m for m in self.run_metrics if len(m.env_step)]
+        name = P.pick_metric(list(dict.fromkeys(n for m in have for n in m.names))) if have else None
+        curves, points = [], {}
+        for k, m in enumerate(self.run_metrics):
+            if name is None or name not in m.values or not len(m.env_step):
+                continue
             x = m.env_step.astype(np.float64)
             y = np.asarray(m.values[name], np.float64)
             ok = np.isfinite(y)
-            curve = Series(name, x[ok], y[ok], P.SERIES_COLOURS[0], 1.8)
+            points[k] = (x[ok], y[ok])
+            label = self.runs[k].label if several and k < len(self.runs) else name
+            colour = P.RUN_COLOURS[k % len(P.RUN_COLOURS)] if several else P.SERIES_COLOURS[0]
+            curves.append(Series(label, x[ok], y[ok], colour, 1.8))
+        if name is not None:
             for i, (v, d) in enumerate(datas):
                 info = self._by_id.get(v)
                 if info is None:
                     continue
                 colour = P.COMPARE_COLOURS[i % len(P.COMPARE_COLOURS)] if compare else P.EPISODE_MARK
                 at = float(info.env_step)
-                # A point on the curve where the episode was recorded; it also keeps the marker
+                # A point on its run's curve where the episode was recorded; it also keeps the marker
                 # inside the fitted axis range (the newest snapshot is often past the last metric).
-                y_at = float(np.interp(at, x[ok], y[ok])) if ok.any() else None
-                marks.append((at, y_at, f"it {info.iteration}", colour))
+                x, y = points.get(self._writer_run.get(info.writer, 0), (np.empty(0), np.empty(0)))
+                y_at = float(np.interp(at, x, y)) if len(x) else None
+                label = f"{self.runs[self._writer_run.get(info.writer, 0)].label} it {info.iteration}" if several \
+                    else f"it {info.iteration}"
+                marks.append((at, y_at, label, colour))
         curve_title = (f"Training curve: {name}" if name else
-                       "Training curve (no metrics yet)" if not len(m.env_step) else "Training curve")
+                       "Training curve (no metrics yet)" if not have else "Training curve")
         return Plots(rev=rev, reward=tuple(reward), ret=tuple(ret), actions=tuple(actions),
-                     actions_title="Actions" + (f" ({actions_of})" if compare and actions_of else ""),
-                     curve=curve, curve_title=curve_title, marks=tuple(marks))
+                     actions_title="Actions" + (f" ({self.display_id(actions_of)})" if compare and actions_of else ""),
+                     curve=curves[0] if curves else None, curve_title=curve_title, marks=tuple(marks),
+                     curves=tuple(curves))
 
     def _table_key(self):
         rows = self.rows()
         first = max(0, min(self.table_first, max(0, len(rows) - self.table_count)))
         return (self.catalog_version, len(self.damaged), first, self.table_count, tuple(self.views), len(rows),
-                self.sort_key, self.sort_desc)
+                self.sort_key, self.sort_desc, tuple(self.runs), len(self.writers))
 
     def _table(self, rev: int) -> Table:
         rows = self.rows()
         first = max(0, min(self.table_first, max(0, len(rows) - self.table_count)))
         shown = set(self.views)
         out = []
+        several = len(self.stores) > 1
+        procs = {w.writer_id: (w.ordinal % Catalog.STORE_STRIDE, w.process_index) for w in self.writers}
         for ep in rows[first:first + self.table_count]:
             status = self.status_of(ep)
-            out.append(Row(id=ep.id, cells=P.row_cells(ep, status), status=status,
-                           colour=P.STATUS_COLOURS.get(status), marked=ep.id in shown))
+            run = self.runs[self._writer_run.get(ep.writer, 0)].label if len(self.runs) > 1 else ""
+            w = procs.get(ep.writer)
+            out.append(Row(id=ep.id, cells=P.row_cells(ep, status, run, P.writer_text(*w) if w else "",
+                                                       eid=split_ref(ep.id)[1] if several else None),
+                           status=status, colour=P.STATUS_COLOURS.get(status), marked=ep.id in shown))
+        n_runs = len(self.runs)
+        runs_text = f" · {n_runs} runs" if n_runs > 1 else ""
         return Table(rev=rev, rows=tuple(out), first=first, total=len(rows), catalog_total=len(self.catalog),
                      sort_key=self.sort_key, sort_desc=self.sort_desc,
-                     count_text=f"{len(rows)} of {len(self.catalog)} episodes · shift-click adds to compare")
+                     columns=P.table_columns(n_runs, max(map(len, self._per_store), default=0)),
+                     count_text=f"{len(rows)} of {len(self.catalog)} episodes{runs_text} · shift-click adds to compare")
 
     def _header_key(self):
         return tuple(self._header_fields().items())
@@ -1009,32 +1187,48 @@ class ReplaySession:
     def poll_store(self) -> bool:
         """Read what is new: catalog, writers, control, metrics, and the selected episodes.
         The only method that touches the store; call it from one thread. True when anything changed."""
-        r = self.reader
-        try:
-            grew = r.refresh()
-        except BraxscopeError as e:
+        grew, failed = False, None
+        for r in self.readers:
+            try:
+                grew = r.refresh() or grew
+            except BraxscopeError as e:
+                failed = str(e) if len(self.readers) == 1 else f"{r.path}: {e}"
+        if failed is not None and len(self.readers) == 1:
             with self._lock:
-                self.message = str(e)
+                self.message = failed
             return True
         first = not len(self.catalog) and not self.writers
-        cat = r.catalog()
-        writers = r.writers()
-        control = read_control(self.reader.storage)
+        cats = [r.catalog() for r in self.readers]
+        per_store = [r.writers() for r in self.readers]
+        controls = [read_control(r.storage) for r in self.readers]
+        runs = self.runs
+        if grew or first or [len(w) for w in per_store] != [len(w) for w in self._per_store]:
+            runs = make_runs([{"path": str(r.path), "label": lab, "attrs": r.info.attrs, "writers": ws}
+                              for r, lab, ws in zip(self.readers, self._labels, per_store)])
         metrics = None
-        if grew or first:
-            try:
-                metrics = r.metrics()
-            except BraxscopeError as e:
-                self._note_problem(str(e))
+        if grew or first or runs != self.runs:
+            metrics = []
+            for run in runs:
+                try:
+                    metrics.append(self.readers[run.store].metrics(run.writers if len(runs) > 1 else None))
+                except BraxscopeError as e:
+                    self._note_problem(str(e))
+                    metrics.append(_NO_METRICS)
         with self._lock:
-            changed = grew or first or control != self.control
-            self.writers = writers
-            self.control = control
+            changed = grew or first or controls != self._controls or runs != self.runs
+            self._set_writers(per_store, runs)
+            self._controls = controls
+            self.control = controls[self._control_store()]
             if metrics is not None:
-                self.metrics = metrics
+                self.run_metrics = metrics
+                self.metrics = metrics[0] if metrics else _NO_METRICS
+            cat = cats[0] if len(cats) == 1 else self._merged_catalog(cats)
             if grew or first or cat is not self.catalog:
                 self._set_catalog(cat)
-            self.problems = list(r.problems)
+            self.problems = [p if len(self.readers) == 1 else f"{r.path}: {p}"
+                             for r in self.readers for p in r.problems]
+            if failed is not None:
+                self.problems.append(failed)
             # Only what is on screen is loaded: clicking through many episodes never queues them all.
             todo = [(v, self._by_id[v]) for v in self.views if v in self._by_id]
         # Load or extend the shown episodes, outside the lock.
@@ -1044,6 +1238,7 @@ class ReplaySession:
                 continue
             seen.add(eid)
             key = episode_key(info)
+            r = self.readers[self._writer_store.get(info.writer, 0)]  # the episode's own store
             with self._lock:
                 have = self._cache.get(key)
             if have is not None and len(have) >= info.length:
@@ -1077,6 +1272,33 @@ class ReplaySession:
                 self._evict()
             changed = True
         return changed
+
+    def _set_writers(self, per_store: list[list[WriterStatus]], runs: list[Run]) -> None:
+        """Every store's writers in one list, numbered as the catalog numbers them, and which
+        store and run each belongs to."""
+        self._per_store = per_store
+        if len(per_store) == 1:
+            self.writers = per_store[0]
+        else:
+            stride = Catalog.STORE_STRIDE
+            self.writers = [replace(w, ordinal=i * stride + w.ordinal) for i, ws in enumerate(per_store) for w in ws]
+        self._writer_store = {w.writer_id: i for i, ws in enumerate(per_store) for w in ws}
+        self.runs = runs
+        self._writer_run = {wid: run.index for run in runs for wid in run.writers}
+        top = max((w.ordinal for w in self.writers), default=-1)
+        table = np.zeros(top + 1, np.int64)
+        for w in self.writers:
+            table[w.ordinal] = self._writer_run.get(w.writer_id, 0)
+        self._run_of_ordinal = table
+
+    def _merged_catalog(self, cats: list[Catalog]) -> Catalog:
+        """The stores' catalogs as one (ids "PATH:W:R"), rebuilt only when one of them changed."""
+        memo = self._merged
+        if memo is not None and len(memo[0]) == len(cats) and all(a is b for a, b in zip(memo[0], cats)):
+            return memo[1]
+        merged = Catalog.merge(list(zip(self.stores, cats)))
+        self._merged = (cats, merged)
+        return merged
 
     def _note_problem(self, text: str) -> None:
         with self._lock:
@@ -1130,6 +1352,9 @@ class ReplaySession:
     @property
     def cached_count(self) -> int:
         return len(self._cache)
+
+
+_NO_METRICS = Metrics([], np.empty(0, np.int64), np.empty(0))
 
 
 def _model_or_none(reader: StoreReader):

@@ -87,6 +87,7 @@ class Plots:
     curve: Series | None  # the training metric against env steps (None: no metrics yet)
     curve_title: str
     marks: tuple[tuple[float, float | None, str, Colour], ...]  # (env step, value on the curve, label, colour)
+    curves: tuple[Series, ...] = ()  # one training curve per run (labelled by run when several); curve is the first
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Row:
     """One browser row."""
 
     id: str
-    cells: tuple[str, ...]  # texts in presentation.TABLE_COLUMNS order
+    cells: tuple[str, ...]  # texts in presentation.TABLE_COLUMNS order (every column, shown or not)
     status: str  # "done" | "cut" | "recording" | "damaged"
     colour: Colour | None  # the status cell's colour (None: the default text colour)
     marked: bool  # the episode is on screen
@@ -113,6 +114,7 @@ class Table:
     sort_key: str
     sort_desc: bool
     count_text: str
+    columns: tuple[str, ...] = ()  # the columns to show (presentation.table_columns): run, writer when several
 
 
 @dataclass(frozen=True)

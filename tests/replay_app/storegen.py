@@ -76,23 +76,30 @@ def simulate(model: mujoco.MjModel, name: str, length: int, *, seed: int, skill:
 
 def make_store(path: str | os.PathLike, *, name: str = "ant", iterations: int = 3, slots: int = 2,
                episode_len: int = 80, snapshots: bool = True, snapshot_len: int | None = None,
-               close: bool = True, writer_id: str | None = None, nan_snapshot: bool = False) -> Path:
+               close: bool = True, writer_id: str | None = None, nan_snapshot: bool = False,
+               seed: int | None = None, process_index: int = 0) -> Path:
     """A finished run: ``iterations`` x ``slots`` train episodes, one snapshot per iteration,
-    a metrics row per iteration. Episode returns grow with the iteration."""
+    a metrics row per iteration. Episode returns grow with the iteration. ``seed``: recorded in
+    the writer's config (as a sweep's seeds are) and varies the episodes and the curve; a
+    second call with another seed on the same path adds a writer group (a sweep in one store)."""
     path = Path(path)
     model = load_model(name)
+    config = {"num_envs": slots, "episode_length": episode_len}
+    if seed is not None:
+        config["seed"] = seed
     w = StoreWriter.create(path, model, env_name=name, backend="generalized", dt=env_dt(model, name),
-                           train_slots=slots, config={"num_envs": slots, "episode_length": episode_len},
-                           writer_id=writer_id)
+                           train_slots=slots, config=config, writer_id=writer_id, process_index=process_index)
+    base = 0 if seed is None else 10000 * (seed + 1)
     step = 0
     for it in range(iterations):
         skill = 0.3 + 0.7 * it / max(1, iterations - 1)
-        append_iteration(w, model, name, it, step, slots, episode_len, skill)
+        append_iteration(w, model, name, it, step, slots, episode_len, skill, seed0=base)
         if snapshots:
-            snap = simulate(model, name, snapshot_len or episode_len, seed=1000 + it, skill=skill)
+            snap = simulate(model, name, snapshot_len or episode_len, seed=base + 1000 + it, skill=skill)
             w.append_snapshot(**snap, iteration=it, env_step=step, complete=True)
         step += episode_len * slots
-        w.append_metrics(step, {"eval/episode_reward": 10.0 + 30 * skill, "training/sps": 1000.0})
+        w.append_metrics(step, {"eval/episode_reward": 10.0 + 30 * skill * (1 + 0.5 * (seed or 0)),
+                                "training/sps": 1000.0})
         w.commit()
     if nan_snapshot:
         # Diverged physics: a snapshot whose qpos is NaN for 10 steps in the middle.
@@ -106,9 +113,9 @@ def make_store(path: str | os.PathLike, *, name: str = "ant", iterations: int = 
 
 
 def append_iteration(w: StoreWriter, model, name: str, it: int, step0: int, slots: int, episode_len: int,
-                     skill: float, block: int = 0, sleep_s: float = 0.0) -> None:
+                     skill: float, block: int = 0, sleep_s: float = 0.0, seed0: int = 0) -> None:
     """One train episode per slot, appended (and committed every ``block`` rows when > 0)."""
-    eps = [simulate(model, name, episode_len, seed=it * 100 + s, skill=skill) for s in range(slots)]
+    eps = [simulate(model, name, episode_len, seed=seed0 + it * 100 + s, skill=skill) for s in range(slots)]
     stacked = {k: np.stack([e[k] for e in eps], axis=1) for k in eps[0]}
     block = block or episode_len
     for lo in range(0, episode_len, block):

@@ -18,6 +18,7 @@ _FIXED_H = 205  # everything in the panel but the rows: title, filters, table he
 # Columns left out when the panel is narrow (a laptop screen): the rest stay readable.
 NARROW_W = 420
 NARROW_HIDDEN = ("env", "env_step")
+WIDE_W = 560  # narrower than this, env and length make room for the run and writer columns
 WHEEL_ROWS = 3  # rows per wheel notch
 
 
@@ -28,6 +29,8 @@ class Browser:
         self._shown: list = []  # the Row of each pool row, as last drawn
         self.rows: list[list[int]] = []  # the pool: the selectables of each row
         self._row_items: list[int] = []  # the pool's table rows
+        self._width = width
+        self._columns: tuple[str, ...] = ()  # the columns the session asks for (run, writer when several)
         with dpg.child_window(width=width, tag="browser", border=True, no_scrollbar=True):
             dpg.add_text("Episodes", color=P.TEXT)
             with dpg.group(horizontal=True):
@@ -66,8 +69,8 @@ class Browser:
     def reflow(self, width: int, height: int) -> None:
         dpg.configure_item("browser", width=width, height=height)
         dpg.configure_item(self.problem_text, wrap=width - 20)
-        for name in NARROW_HIDDEN:
-            dpg.configure_item(self.columns[name], enabled=width >= NARROW_W)
+        self._width = width
+        self._show_columns()
         k = max(3, (height - _FIXED_H) // ROW_H)
         dpg.configure_item(self.scroll, height=k * ROW_H + 24)
         if k != len(self.rows):
@@ -83,6 +86,17 @@ class Browser:
             self._rev = -1
         self.s.scroll_table(self.s.table_first, k)
 
+    def _show_columns(self) -> None:
+        """The session's columns; on a narrow panel without env and step, and when the run or
+        writer column takes room, without env and length below :data:`WIDE_W`, so the rest stay
+        readable."""
+        asked = self._columns or tuple(n for n, _, _ in P.TABLE_COLUMNS if n not in ("run", "writer"))
+        extra = any(n in ("run", "writer") for n in asked)
+        hidden = set(NARROW_HIDDEN if self._width < NARROW_W else ()) | (
+            {"env", "length"} if extra and self._width < WIDE_W else set())
+        for name, item in self.columns.items():
+            dpg.configure_item(item, enabled=name in asked and name not in hidden)
+
     # ------------------------------------------------------------------ drawing
 
     def draw(self, t: Table, problems: str) -> None:
@@ -90,6 +104,9 @@ class Browser:
         if t.rev == self._rev:
             return
         self._rev = t.rev
+        if t.columns != self._columns:
+            self._columns = t.columns
+            self._show_columns()
         self._shown = list(t.rows)
         for i, items in enumerate(self.rows):
             row = t.rows[i] if i < len(t.rows) else None

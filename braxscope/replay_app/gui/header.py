@@ -18,7 +18,7 @@ class HeaderBar:
         with dpg.group(horizontal=True):
             dpg.add_text("braxscope", color=P.ACCENT)
             dpg.add_text(session.env_name, color=P.TEXT)
-            dpg.add_text(str(session.path), color=P.DIM)
+            dpg.add_text(session.stores_text, color=P.DIM)
             dpg.add_spacer(width=20)
             self.live_btn = dpg.add_button(label="  LIVE  ", tag="live_button", callback=lambda: session.toggle_live())
             self.live_text = dpg.add_text("", color=P.DIM)

@@ -40,7 +40,8 @@ class PlotsPanel:
         # The training curve sits in the viewport's column, under its controls.
         with dpg.plot(label="Training curve", height=lay.curve_h, width=lay.view[0], tag="p_train", no_menus=True,
                       no_box_select=True, parent="center"):
-            dpg.add_plot_legend(location=dpg.mvPlot_Location_SouthEast)
+            # Beside the plot, not over it: the plot is short and wide, and several runs' curves fill it.
+            dpg.add_plot_legend(location=dpg.mvPlot_Location_East, outside=True)
             self.tx = dpg.add_plot_axis(dpg.mvXAxis, label="env step")
             self.ty = dpg.add_plot_axis(dpg.mvYAxis, label="")
 
@@ -69,9 +70,12 @@ class PlotsPanel:
             dpg.fit_axis_data(axis)
         dpg.configure_item("p_train", label=p.curve_title)
         if p.curve is not None:
-            colour_series(self.themes, dpg.add_line_series(p.curve.x, p.curve.y, label=p.curve.label, parent=self.ty),
-                          p.curve.colour, p.curve.weight)
+            for c in p.curves or (p.curve,):  # one curve per run, the legend naming them
+                colour_series(self.themes, dpg.add_line_series(c.x, c.y, label=c.label, parent=self.ty),
+                              c.colour, c.weight)
             for at, y, label, colour in p.marks:
+                # With several runs the legend names the runs only ("##": ImPlot leaves it out).
+                label = label if len(p.curves) <= 1 else f"##{label}"
                 colour_series(self.themes, dpg.add_inf_line_series([at], label=label, parent=self.ty), colour, 2.0)
                 if y is not None:
                     colour_series(self.themes, dpg.add_scatter_series([at], [y], parent=self.ty), colour, 2.0)
