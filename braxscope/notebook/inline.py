@@ -42,14 +42,17 @@ def show(path: PathLike | StoreReader, episode: str, *, width: int = 480, height
                             camera=camera), [episode], width)
 
 
-def compare(path: PathLike | StoreReader, episodes: Sequence, *, width: int = 320, height: int = 240,
-            overlay: bool = True, fps: float | None = None, camera: str | int = "track") -> Video:
+def compare(path: PathLike | StoreReader | Sequence[PathLike | StoreReader], episodes: Sequence, *,
+            width: int = 320, height: int = 240, overlay: bool = True, fps: float | None = None,
+            camera: str | int = "track") -> Video:
     """2-4 episodes side by side under one step (``width`` x ``height`` per tile, the app's grid);
     an episode that ends early holds its last frame. An entry is an id of ``path``, or names
-    another store: ``"runs/b.zarr:0:3"`` or ``("runs/b.zarr", "0:3")``, so runs compare too."""
+    another store: ``"runs/b.zarr:0:3"`` or ``("runs/b.zarr", "0:3")``, so runs compare too.
+    ``path`` may be several stores (a list, as ``Viewer`` takes): a plain id is the first's."""
+    stores = list(path) if isinstance(path, (list, tuple)) else [path]
     entries = list(episodes)
     labels = [e if isinstance(e, str) else f"{e[0]}:{e[1]}" for e in entries]
-    mp4 = render_mp4(_open(path), entries, width=width, height=height, overlay=overlay, fps=fps, camera=camera)
+    mp4 = render_mp4(_open(stores[0]), entries, width=width, height=height, overlay=overlay, fps=fps, camera=camera)
     return Video(mp4, labels, width * grid_shape(len(entries))[1])
 
 

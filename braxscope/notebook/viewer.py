@@ -2,6 +2,7 @@
 
     v = braxscope.notebook.Viewer("runs/ip.zarr")
     v                                   # the last expression of a cell shows it
+    braxscope.notebook.Viewer(["runs/s0.zarr", "runs/s1.zarr=baseline"])  # several runs side by side
 
 The second view of a :class:`ReplaySession` beside the DearPyGui app: every widget calls one
 session command (the app's own), and a presenter thread draws the session's snapshot: the
@@ -10,7 +11,10 @@ plots with a cursor, the training curve with the shown episodes marked, the epis
 the app's frame loop, it redraws only the aspects whose revision changed.
 
 Picking one episode in the list shows it; picking 2-4 (shift- or ctrl-click) compares them in the
-app's grid under one slider. It needs no JAX: only the store, MuJoCo and ipywidgets.
+app's grid under one slider. Given several stores (a list), it lists every run's episodes with
+their run's label, overlays the runs' training curves, and compares episodes of any of them under
+one slider, as ``braxscope view a.zarr b.zarr`` does. It needs no JAX: only the store, MuJoCo and
+ipywidgets.
 
 Threads: widget callbacks run on the kernel's thread and only call session commands; the
 presenter thread ticks the session, renders through the app's :class:`RenderWorker` (which alone
@@ -23,6 +27,7 @@ import io
 import os
 import threading
 import time
+from typing import Sequence
 
 import ipywidgets as W
 import numpy as np
@@ -32,14 +37,18 @@ from ..replay_app import presentation as P
 from ..replay_app.cli_view import _initial  # what `braxscope view` opens on: the newest snapshot
 from ..replay_app.export_video import draw_lines, overlay_font
 from ..replay_app.render_thread import RenderWorker
+from ..replay_app.runs import split_label
 from ..replay_app.session import SPEEDS, ReplaySession
 from ..replay_app.session_snapshot import Snapshot
 from ..schema import StoreReader, open_store
-from ..schema.episode_id import normalize
 from ..schema.errors import BraxscopeError
 from ._media import one_line
 from .plots import PlotImage
 
+# Characters per column of the episode list (a monospace select box), by column name.
+_WIDTHS = {"id": 5, "run": 8, "writer": 5, "source": 8, "env": 3, "iteration": 4, "env_step": 8, "length": 5,
+           "return": 7, "status": 9}
+_PLAIN = tuple(name for name, _, _ in P.TABLE_COLUMNS if name not in ("run", "writer"))
 MAX_LISTED = 500  # rows in the episode list (filter to narrow): a longer list slows every update
 PLAY_FPS = 25.0  # frames the presenter draws per second while playing, at most
 
@@ -48,16 +57,20 @@ class Viewer:
     """An interactive replay of a store. ``width`` x ``height``: the rendered frame (a compare
     grid shares it); ``plot_width``: the plots beside it."""
 
-    def __init__(self, path: str | os.PathLike | StoreReader, *, width: int = 640, height: int = 480,
-                 plot_width: int = 440, episode: str | None = None, jpeg_quality: int = 85):
+    def __init__(self, path: "str | os.PathLike | StoreReader | Sequence[str | os.PathLike | StoreReader]", *,
+                 width: int = 640, height: int = 480, plot_width: int = 440, episode: str | None = None,
+                 jpeg_quality: int = 85):
+        paths = list(path) if isinstance(path, (list, tuple)) else [path]
         try:
-            reader = path if isinstance(path, StoreReader) else open_store(path)
-            model = reader.model()
+            specs = [(p, None) if isinstance(p, StoreReader) else split_label(os.fspath(p)) for p in paths]
+            readers = [p if isinstance(p, StoreReader) else open_store(p) for p, _ in specs]
+            model = readers[0].model()
+            s = self.session = ReplaySession(readers if len(readers) > 1 else readers[0],
+                                             labels=[lab for _, lab in specs], viewport=(int(width), int(height)))
         except BraxscopeError as e:
             raise one_line(e) from None
         self.width, self.height, self.plot_width = int(width), int(height), int(plot_width)
         self.jpeg_quality = int(jpeg_quality)
-        s = self.session = ReplaySession(reader, viewport=(self.width, self.height))
         s.plot_points = 300
         s.scroll_table(0, MAX_LISTED)
         self.worker = RenderWorker(model, self.width, self.height, wait=False)
@@ -199,11 +212,11 @@ class Viewer:
     # Programmatic use (tests, benchmarks, a cell that scripts the viewer): the same commands.
     def select(self, eid: str) -> None:
         """Pick one episode in the list (as a click does)."""
-        self.episodes.value = (normalize(eid),)
+        self.episodes.value = (self.session.canonical_id(eid),)
 
     def set_compare(self, ids: list[str]) -> None:
         """Pick 2-4 episodes in the list (as shift-clicks do)."""
-        self.episodes.value = tuple(normalize(i) for i in ids)
+        self.episodes.value = tuple(self.session.canonical_id(i) for i in ids)
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until every command so far is drawn (its frame rendered and on the image)."""
@@ -332,7 +345,8 @@ class Viewer:
             self._plot_r.draw(p.reward, p.ret, title="Reward and return")
             self._plot_a.draw(p.actions, title=p.actions_title)
             if p.curve is not None:
-                self._plot_t.draw([p.curve], title=p.curve_title, marks=p.marks, legend=False)
+                curves = p.curves or (p.curve,)  # one per run; a legend names them when there are several
+                self._plot_t.draw(curves, title=p.curve_title, marks=p.marks, legend=len(curves) > 1)
             else:
                 self._plot_t.draw([], title=p.curve_title)
             self.curve_plot.value = self._plot_t.png()
@@ -346,7 +360,9 @@ class Viewer:
         t = snap.table
         if not self._changed("table", t.rev):
             return
-        options = [("  ".join(f"{c:>{w}}" for c, w in zip(r.cells, (5, 8, 3, 4, 8, 5, 7, 9))), r.id) for r in t.rows]
+        shown = [k for k, (name, _, _) in enumerate(P.TABLE_COLUMNS) if name in (t.columns or _PLAIN)]
+        options = [("  ".join(f"{r.cells[k]:>{_WIDTHS.get(P.TABLE_COLUMNS[k][0], 5)}}" for k in shown), r.id)
+                   for r in t.rows]
         marked = tuple(r.id for r in t.rows if r.marked)
         if list(self.episodes.options) != options:
             self.episodes.options = options
@@ -363,7 +379,7 @@ class Viewer:
         msg = f' · <span style="color:#c33">{h.message}</span>' if h.message else ""
         probs = f' · <span style="color:#b80">{h.problems}</span>' if h.problems else ""
         s = self.session
-        self.header.value = (f"<b>braxscope</b> · {s.env_name} · <code>{s.path}</code> · "
+        self.header.value = (f"<b>braxscope</b> · {s.env_name} · <code>{s.stores_text}</code> · "
                              f'<span style="color:{c}">{h.recorder_text}</span>{msg}{probs}')
         self.ghost.value = h.ghost
         for name, box in self.overlays.items():

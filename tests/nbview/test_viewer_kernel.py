@@ -16,6 +16,7 @@ from jupyter_client.manager import start_new_kernel
 
 from braxscope.replay_app.session import ReplaySession
 from braxscope.schema import open_store
+from replay_app.storegen import make_store
 
 STATE = """
 import hashlib, json
@@ -158,3 +159,22 @@ def test_the_episode_list_filters_as_the_apps_browser(frontend, ip_store):
     fe.update(ids["iter_min"], value="")
     st = settle(fe, lambda s: len(s["listed"]) == 6)
     assert len(st["listed"]) == 6
+
+
+def test_the_viewer_over_two_stores_lists_both_runs_and_compares_them_under_one_slider(frontend, ip_store,
+                                                                                       tmp_path_factory):
+    """Last in this module: it replaces the kernel's viewer with one over two stores."""
+    other = make_store(tmp_path_factory.mktemp("nb_s1") / "ip_s1.zarr", name="inverted_pendulum", iterations=3,
+                       slots=1, episode_len=40, snapshot_len=30, seed=1)
+    fe = frontend
+    fe.run(f"v.close()\nv = bn.Viewer([{str(ip_store)!r}, {str(other)!r} + '=seed one'], width=320, height=240)\n"
+           "display(v)")
+    ids = ids_of(fe)
+    a, b = f"{ip_store}:0:0", f"{other}:0:0"
+    assert a in ids["options"] and b in ids["options"] and len(ids["options"]) == 12  # both runs listed
+    fe.update(ids["episodes"], index=[ids["options"].index(a), ids["options"].index(b)])
+    st = settle(fe, lambda s: s["views"] == [a, b])
+    fe.update(ids["slider"], value=10)
+    st2 = settle(fe, lambda s: s["cursor"] == 10)
+    assert st["views"] == st2["views"] == [a, b] and st2["image"] != st["image"]
+    assert st2["lines"][1][0].startswith("seed one 0:0") and all(ln[1].startswith("step 10 /") for ln in st2["lines"])
