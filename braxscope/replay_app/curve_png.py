@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..schema import StoreReader
+from ..schema import StoreReader, atomic
 from ..schema.errors import BraxscopeError
 from .presentation import pick_metric
 
@@ -88,6 +88,6 @@ def training_curve_png(reader: StoreReader, out: str | Path, *, metric: str | No
     d.text((width / 2, 18), title, fill=_TEXT, font=font, anchor="ma")
     d.text(((left + right) / 2, height - 22), "env steps", fill=_AXES, font=small, anchor="ma")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    img.save(out)
+    with atomic.output_file(out) as tmp:
+        img.save(tmp)  # the temporary name keeps the suffix, which picks the format
     return out

@@ -20,14 +20,13 @@ import math
 import os
 import queue
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from ..schema import StoreReader, open_store
+from ..schema import StoreReader, atomic, open_store
 from ..schema.episode_id import split_ref
 from ..schema.errors import BraxscopeError
 from . import presentation as P
@@ -137,15 +136,9 @@ def export_video(
         total = min(total, max(1, int(max_frames)))
     if total == 0:
         raise VideoExportError("the episodes have no frames")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
-    try:
+    with atomic.output_file(out) as tmp:
         _pipeline(tracks, tmp, suffix, width, height, rows, cols, float(fps), camera, shadows, overlays,
                   total, progress, _MP4_COMPACT_PARAMS if compact else _MP4_PARAMS)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out
 
 

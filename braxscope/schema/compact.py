@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from . import layout
+from . import atomic, layout
 from ._chunks import ChunkedColumn, UnsupportedLayout
 from .errors import CorruptStoreError, NotAStoreError, WriterLockedError
 from .lease import Lease
@@ -124,23 +124,15 @@ def compact_writer(path: str | os.PathLike, writer_id: str) -> WriterResult:
         # writers out, so only this key changes.
         doc = load_json(storage, f"{gkey}/zarr.json", f"writer {writer_id}")
         doc["attributes"][layout.COMMIT_ATTR][GENERATION_KEY] = new
-        _put_synced(storage, f"{gkey}/zarr.json", json.dumps(doc, indent=1, allow_nan=False).encode())
+        # The publishing rename, with the data flushed first: this one file decides the generation.
+        atomic.write_bytes(storage.path(f"{gkey}/zarr.json"), json.dumps(doc, indent=1, allow_nan=False).encode(),
+                           sync=True)
         _remove_generation(gdir, gen)
         after = _files_and_bytes(gdir)
         return WriterResult(writer_id, "compacted", "", before[0], after[0], before[1], after[1],
                             time.perf_counter() - t0)
     finally:
         lease.release()
-
-
-def _put_synced(storage: LocalStorage, key: str, data: bytes) -> None:
-    """The publishing rename, with the data flushed first: this one file decides the generation."""
-    storage.put(key, data)
-    fd = os.open(storage.path(key), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _array_names(stream_dir: Path) -> list[str]:

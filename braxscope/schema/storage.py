@@ -21,14 +21,13 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import os
-import uuid
 from pathlib import Path
 from typing import Iterable
 
+from . import atomic
+from .atomic import PARTIAL_SUFFIX
 from .errors import BraxscopeError, NotAStoreError
 
-# A partial file a killed writer (ours or zarr's LocalStore) leaves behind; resume removes them.
-PARTIAL_SUFFIX = ".partial"
 
 
 class StorageUnavailableError(BraxscopeError):
@@ -137,32 +136,12 @@ class LocalStorage(Storage):
             return None
 
     def put(self, key: str, data: bytes, *, replace: bool = True) -> None:
-        path = self._str(key)
-        if not replace:
-            _write(path, data)
-            return
-        # Same scheme as zarr's LocalStore: written whole under a unique temporary name in the same
-        # directory (os.replace is atomic only within one filesystem), then renamed over the key. A
-        # killed writer leaves only a *.partial orphan, which resume removes.
-        tmp = f"{path}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
-        _write(tmp, data)
-        os.replace(tmp, path)
+        # Same scheme as zarr's LocalStore (see atomic.py): a temporary name, then a rename over
+        # the key. A killed writer leaves only a *.partial orphan, which resume removes.
+        atomic.write_bytes(self._str(key), data, replace=replace)
 
     def create(self, key: str, data: bytes) -> bool:
-        path = self._str(key)
-        # Written whole under a temporary name, then hard-linked to the key: the link fails if the
-        # key exists (exclusive, also on NFS servers), and no reader ever sees the file half
-        # written (an O_EXCL create would show it empty until the write). zarr's LocalStore does
-        # the same for its exclusive writes.
-        tmp = f"{path}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
-        _write(tmp, data)
-        try:
-            os.link(tmp, path)
-            return True
-        except FileExistsError:
-            return False
-        finally:
-            os.unlink(tmp)
+        return atomic.create_bytes(self._str(key), data)
 
     def delete(self, key: str) -> None:
         try:
@@ -188,16 +167,6 @@ class LocalStorage(Storage):
 
     def writable(self) -> "LocalStorage":
         return self if not self.read_only else LocalStorage(self.root, read_only=False)
-
-
-def _write(path: str, data: bytes) -> None:
-    try:
-        f = open(path, "wb")
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        f = open(path, "wb")
-    with f:
-        f.write(data)
 
 
 # ---------------------------------------------------------------------------- zarr stores (remote)

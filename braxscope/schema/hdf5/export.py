@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -12,6 +11,7 @@ import h5py
 import mujoco
 import numpy as np
 
+from .. import atomic
 from ..model_blob import sha256
 from ..reader import StoreReader, open_store
 from . import minari, robomimic
@@ -46,28 +46,21 @@ def export_hdf5(
     reader = store if isinstance(store, StoreReader) else open_store(store)
     out = Path(out)
     out_path_free(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
     infos = select(reader, episodes)
     model = reader.model()
     run = run_attrs(reader.info.attrs)
 
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
     steps = 0
-    try:
-        with h5py.File(tmp, "w", track_order=True) as f:
-            _write_header(f, layout, run, np.frombuffer(reader.model_bytes(), dtype=np.uint8), reader.path)
-            parent = fmt.start(f)
-            for i, info in enumerate(infos):
-                ep = from_store(reader, info)
-                steps += len(ep)
-                fmt.write_episode(parent, i, ep, model)
-                if progress:
-                    progress(i + 1, len(infos))
-            fmt.finish(f, parent, run, len(infos), steps)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic.output_file(out) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        _write_header(f, layout, run, np.frombuffer(reader.model_bytes(), dtype=np.uint8), reader.path)
+        parent = fmt.start(f)
+        for i, info in enumerate(infos):
+            ep = from_store(reader, info)
+            steps += len(ep)
+            fmt.write_episode(parent, i, ep, model)
+            if progress:
+                progress(i + 1, len(infos))
+        fmt.finish(f, parent, run, len(infos), steps)
     return ExportResult(out, layout, len(infos), steps)
 
 

@@ -27,8 +27,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -37,6 +35,7 @@ import h5py
 import mujoco
 import numpy as np
 
+from .. import atomic
 from ..model_blob import model_from_bytes, sha256
 from ..reader import StoreReader
 from ._common import (
@@ -157,8 +156,13 @@ def export(reader: StoreReader, dataset_id: str, episodes: list[Episode], run: d
         buffers.append(buffer(ep))
         if progress:
             progress(i + 1, len(episodes))
-    tmp = Path(tempfile.mkdtemp(prefix=".braxscope-", dir=root))
-    try:
+    # Minari writes <its root>/<id>; the first level of the id that the root lacks (a new
+    # namespace moves whole) is built in a temporary root beside it, then renamed into place.
+    parts = Path(dataset_id).parts
+    k = len(parts) - 1 if final.exists() else next(i for i in range(len(parts))
+                                                      if not (root / Path(*parts[: i + 1])).exists())
+    level = Path(*parts[: k + 1])
+    with atomic.output_dir(root / level, inner=level) as tmp:
         with _datasets_path(tmp), warnings.catch_warnings():
             # Minari warns that no author, gymnasium env spec or eval env is given: a brax env has
             # no gymnasium spec, and the rest is the user's to add (storage.update_metadata).
@@ -180,14 +184,6 @@ def export(reader: StoreReader, dataset_id: str, episodes: list[Episode], run: d
                 "braxscope_model_sha256": sha256(blob),
                 "braxscope_mujoco_version": str(run.get("mujoco_version") or mujoco.__version__),
             })
-        if final.exists():
-            shutil.rmtree(final)
-        # Move the first level of the id that the root lacks (a new namespace moves whole).
-        parts = Path(dataset_id).parts
-        k = next(i for i in range(len(parts)) if not (root / Path(*parts[: i + 1])).exists())
-        os.replace(tmp / Path(*parts[: k + 1]), root / Path(*parts[: k + 1]))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return ExportResult(final, NAME, len(episodes), sum(len(e) for e in episodes))
 
 
