@@ -6,7 +6,9 @@ test_runs_gui.py."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ from braxscope.schema.episode_id import split_ref
 from braxscope.schema.errors import BraxscopeError, EpisodeNotFoundError
 from braxscope.schema.reader import open_store
 
-from .conftest import braxscope_cli
+from .conftest import braxscope_cli, live_writer
 from .storegen import make_store
 
 IP = dict(name="inverted_pendulum", iterations=3, slots=1, episode_len=30, snapshot_len=25)
@@ -201,6 +203,39 @@ def test_a_store_given_twice_or_a_copy_is_refused(seeds, tmp_path):
     shutil.copytree(a, copy)
     with pytest.raises(BraxscopeError, match="same writer group"):
         session_of(a, copy)
+
+
+def test_export_of_a_cross_run_compare_has_both_runs_tiles(seeds, tmp_path):
+    import imageio.v3 as iio
+
+    a, b = seeds
+    readers = [open_store(a), open_store(b)]
+    s = ReplaySession(readers, viewport=(160, 120))
+    s.set_compare([f"{a}:0:0", f"{b}:0:0"])
+    s.poll_store()
+    assert s.export(str(tmp_path / "runs.mp4"), wait=True), s.export_status
+    assert s.export_status.startswith("saved"), s.export_status
+    frames = iio.imread(tmp_path / "runs.mp4", index=None)
+    assert frames.shape[1:3] == (120, 160) and len(frames) == 30
+    left, right = frames[:, :, :80].astype(np.int16), frames[:, :, 80:].astype(np.int16)
+    assert np.abs(left - right).mean() > 1.0  # two seeds' episodes, not one twice
+
+
+def test_live_over_two_stores_follows_the_recording_one_and_pauses_only_it(seeds, tmp_path):
+    path = tmp_path / "live.zarr"
+    with live_writer(path, iterations=30, episode_len=20, block=4, sleep_s=0.03):
+        s = ReplaySession([open_store(seeds[0]), open_store(path)])
+        assert s.go_live()
+        t_end = time.time() + 3
+        while time.time() < t_end:
+            s.poll_store()
+            s.tick()
+            time.sleep(0.05)
+        assert s.live and s.views and split_ref(s.views[0])[0] == str(path)  # the run that records
+        assert s.recorder_status().state == "recording"
+        assert s.toggle_recording()
+        assert json.loads((path / "control.json").read_text())["recording"] is False
+        assert not (seeds[0] / "control.json").exists()  # the finished store is never written
 
 
 # ------------------------------------------------------------------ a sweep in one store
