@@ -81,6 +81,7 @@ bench: system-deps setup
 	MUJOCO_GL=egl $(PY) benchmarks/overhead.py
 	MUJOCO_GL=egl $(PY) benchmarks/viewer.py
 	MUJOCO_GL=egl $(PY) benchmarks/notebook_viewer.py
+	MUJOCO_GL=egl $(PY) benchmarks/runs.py
 	MUJOCO_GL=egl $(PY) benchmarks/scale.py
 
 clean:
