@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "verify": ("braxscope.schema.cli_verify", "check a store's integrity (exit 0 healthy, 1 damaged, 2 not a store)"),
     "compact": ("braxscope.schema.cli_compact", "rewrite finished writer groups into sharded arrays (few files)"),
     "train": ("braxscope.recorder.cli_train", "train a brax or MuJoCo Playground env with PPO and record it"),
-    "view": ("braxscope.replay_app.cli_view", "open the replay app on a store (live or history)"),
+    "view": ("braxscope.replay_app.cli_view", "open the replay app on one or several stores (live or history)"),
     "export": ("braxscope.replay_app.cli_export", "render episodes to MP4 or GIF"),
     "export-hdf5": ("braxscope.schema.cli_hdf5", "write finished episodes to an HDF5 file (robomimic layout)"),
     "import-hdf5": ("braxscope.schema.cli_hdf5", "read a robomimic or minari HDF5 file into a new store"),
