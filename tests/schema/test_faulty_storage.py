@@ -28,8 +28,9 @@ class FaultyStorage(LocalStorage):
     """LocalStorage whose reads fail now and then, like an NFS client's: ESTALE/EIO, a chunk that is
     not visible yet (reads as absent), and a writer's zarr.json served from an older version."""
 
-    def __init__(self, root, seed=0):
+    def __init__(self, root, seed=0, rate=1.0):
         super().__init__(root, read_only=True)
+        self.rate = rate  # scales every fault's probability (1: a very unreliable share)
         self.on = True
         self.rng = random.Random(seed)
         self.old: dict[str, bytes] = {}  # key -> a previous version (the "cached" one)
@@ -41,7 +42,7 @@ class FaultyStorage(LocalStorage):
         if not self.on:
             return data
         with self.lock:
-            roll = self.rng.random()
+            roll = self.rng.random() / self.rate
             if roll < 0.05:
                 self.faults["estale"] += 1
                 raise OSError(errno.ESTALE, "Stale file handle", key)
