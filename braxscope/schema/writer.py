@@ -36,6 +36,7 @@ from .errors import (
 )
 from ._chunks import ChunkDecodeError, ChunkedColumn, write_files
 from .lease import Lease
+from .frames import Frames
 from .model_blob import model_names, model_to_bytes, sha256
 from .segment import ClosedEpisode, Segments, cut, segment
 from .storage import Storage, open_storage
@@ -188,6 +189,7 @@ class _Stream:
     def push(self, rows: dict[str, np.ndarray]) -> int:
         """Buffer rows; returns the index of the first of them in the stream."""
         k = None
+        checked = []
         for c in self.columns:
             # A copy: rows stay buffered until commit, and callers may reuse their arrays.
             a = np.array(rows[c.name], dtype=c.dtype, copy=True)
@@ -200,6 +202,9 @@ class _Stream:
                 k = a.shape[0]
             elif a.shape[0] != k:
                 raise ShapeMismatchError(f"{self.group}: columns have different row counts ({k} and {a.shape[0]})")
+            checked.append(a)
+        # Buffered only once every column fits: a refused append leaves the columns aligned.
+        for c, a in zip(self.columns, checked):
             self.pending[c.name].append(a)
         first = self.written + self.pending_rows
         self.pending_rows += k or 0
@@ -548,6 +553,32 @@ class StoreWriter:
         self._gap_next = True
         self.stats.rows_dropped += int(rows_dropped)
 
+    def append_frames(self, frames: Frames, *, complete: bool) -> int:
+        """Append the rows of one episode, a :class:`Frames` (what ``StoreReader.frames`` returns
+        and HDF5 import reads), to the snapshot stream as one catalog episode; returns its catalog
+        row. Every column is stored as given, per row (env_step, iteration, wall_time, flags,
+        and the mocap columns: NaN when the model has mocap bodies and ``frames`` has none). The
+        catalog entry's iteration, env step and wall time are its first row's (SCHEMA.md)."""
+        L = len(frames)
+        if L == 0:
+            raise ValueError("an episode needs at least one row (the catalog has no empty episodes)")
+        env_steps = np.asarray(frames.env_step, np.int64)
+        if (env_steps < 0).any():
+            raise ValueError("env_step must be >= 0 (negative values are the store's 'not written' sentinel)")
+        rows = dict(
+            qpos=frames.qpos[:, None], qvel=frames.qvel[:, None], action=frames.action[:, None],
+            reward=frames.reward[:, None], done=frames.done[:, None], env_id=np.zeros((L, 1), np.int32),
+            env_step=env_steps, iteration=frames.iteration, wall_time=frames.wall_time, flags=frames.flags,
+        )
+        self._add_mocap(rows, L, None, *(None if m is None else m[:, None]
+                                         for m in (frames.mocap_pos, frames.mocap_quat)))
+        start = self._streams[layout.SNAPSHOTS].push(rows)
+        ret = float(np.sum(np.asarray(frames.reward, np.float64)))
+        row = self._add_catalog(start, L, layout.SOURCE_SNAPSHOT, 0, 0, 0, int(frames.iteration[0]),
+                                int(env_steps[0]), ret, complete, float(frames.wall_time[0]))
+        self._maybe_spill()
+        return row
+
     def append_snapshot(
         self,
         *,
@@ -565,22 +596,16 @@ class StoreWriter:
     ) -> int:
         """Append one policy-snapshot rollout (qpos [L,nq], qvel [L,nv], action [L,nu],
         reward/done [L]; mocap_pos [L,nmocap,3], mocap_quat [L,nmocap,4] when the model has mocap
-        bodies) as one catalog episode. Returns its catalog row."""
+        bodies) as one catalog episode, every row tagged with ``iteration``, ``env_step`` and
+        ``wall_time`` (default: now): :meth:`append_frames` of those rows. Returns its catalog row."""
         L = int(np.shape(reward)[0])
         wall = time.time() if wall_time is None else float(wall_time)
-        rows = dict(
-            qpos=np.asarray(qpos)[:, None], qvel=np.asarray(qvel)[:, None], action=np.asarray(action)[:, None],
-            reward=np.asarray(reward, np.float32)[:, None], done=np.asarray(done).astype(np.uint8)[:, None],
-            env_id=np.zeros((L, 1), np.int32), env_step=np.full(L, env_step, np.int64),
-            iteration=np.full(L, iteration, np.int32), wall_time=np.full(L, wall), flags=np.zeros(L, np.uint8),
-        )
-        self._add_mocap(rows, L, None, None if mocap_pos is None else np.asarray(mocap_pos)[:, None],
-                        None if mocap_quat is None else np.asarray(mocap_quat)[:, None])
-        start = self._streams[layout.SNAPSHOTS].push(rows)
-        ret = float(np.sum(np.asarray(reward, np.float64)))
-        row = self._add_catalog(start, L, layout.SOURCE_SNAPSHOT, 0, 0, 0, iteration, env_step, ret, complete, wall)
-        self._maybe_spill()
-        return row
+        frames = Frames(qpos=np.asarray(qpos), qvel=np.asarray(qvel), action=np.asarray(action),
+                        reward=np.asarray(reward, np.float32), done=np.asarray(done),
+                        env_step=np.full(L, env_step, np.int64), iteration=np.full(L, iteration, np.int32),
+                        wall_time=np.full(L, wall), mocap_pos=None if mocap_pos is None else np.asarray(mocap_pos),
+                        mocap_quat=None if mocap_quat is None else np.asarray(mocap_quat))
+        return self.append_frames(frames, complete=complete)
 
     def append_metrics(self, env_step: int, metrics: Mapping[str, float], wall_time: float | None = None) -> None:
         """One row of the training curve. New metric names add columns (published atomically)."""

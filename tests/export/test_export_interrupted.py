@@ -1,13 +1,14 @@
-"""An export that fails midway (an error, or Ctrl-C) leaves no file under its name and no
-temporary litter beside it, and an older output it was to replace (--force) stays as it was.
-Each export fails after it has written part of its output: on its second frame or episode."""
+"""An export (or import) that fails midway (an error, or Ctrl-C) leaves no file under its name and
+no temporary litter beside it, and an older output it was to replace (--force) stays as it was.
+Each one fails after it has written part of its output: on its second frame or episode."""
 
 from __future__ import annotations
 
 import pytest
 
 from braxscope.replay_app.export_video import export_video
-from braxscope.schema.hdf5 import export_hdf5, export_minari
+from braxscope.schema import open_store
+from braxscope.schema.hdf5 import export_hdf5, export_minari, import_hdf5
 
 from .test_video_export import SNAP0
 
@@ -78,3 +79,14 @@ def test_a_minari_export_that_fails_while_minari_writes_leaves_no_dataset(store,
 
 def tree(root) -> dict:
     return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in root.rglob("*")}
+
+
+def test_an_import_that_fails_midway_leaves_no_store(store, tmp_path):
+    h5 = export_hdf5(store, tmp_path / "eps.h5").path
+    out = tmp_path / "back.zarr"
+    with pytest.raises(KeyboardInterrupt):
+        import_hdf5(h5, out, progress=fail_at(2, KeyboardInterrupt))
+    assert names(tmp_path) == ["eps.h5"]
+    import_hdf5(h5, out)  # the same import, not interrupted: a whole store under its name
+    assert len(open_store(out).episodes()) == len(open_store(store).query(complete=True))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

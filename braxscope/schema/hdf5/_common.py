@@ -8,9 +8,9 @@ done flag. The reset state before the first action is not recorded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -19,6 +19,7 @@ import h5py
 import mujoco
 import numpy as np
 
+from .. import atomic
 from ..episode_id import EpisodeId
 from ..errors import BraxscopeError
 from ..frames import Frames
@@ -241,7 +242,8 @@ def write_store(out: Path, src, run: dict, model: mujoco.MjModel, episodes: list
     (their env id, device, per-row env steps and iterations kept); snapshots go back as
     snapshots. Episodes written by another program (no ``source`` in their meta) become
     snapshot episodes: one catalog entry each, whatever its dones, complete when its last step
-    is done. On failure nothing is left at ``out``.
+    is done; episodes without rows are left out (with a note). On failure nothing is left at
+    ``out``.
     """
     notes: list[str] = []
     dt = run.get("dt")
@@ -255,28 +257,32 @@ def write_store(out: Path, src, run: dict, model: mujoco.MjModel, episodes: list
     # complete: write cut train episodes last, each after a gap mark, and everything else in
     # the file's order. Every episode then keeps its complete flag.
     todo = [episodes[i] for i in sorted(range(len(episodes)), key=lambda i: (_is_cut_train(episodes[i]), i))]
+    empty = sum(1 for e in todo if not len(e))
+    if empty:  # a store has no episode without rows
+        todo = [e for e in todo if len(e)]
+        notes.append(f"{empty} episode(s) without rows were left out")
     steps = 0
-    writer = StoreWriter.create(out, model, env_name=str(name), backend=str(run.get("backend") or ""), dt=float(dt),
-                                train_slots=1, config=config)
-    try:
-        for i, e in enumerate(todo):
-            if e.meta.get("source") == "train":
-                _import_train(writer, e)
-            else:
-                _import_snapshot(writer, e)
-            steps += len(e)
-            if (i + 1) % _COMMIT_EVERY == 0:
-                writer.commit()
-            if progress:
-                progress(i + 1, len(todo))
-        writer.close()
-    except BaseException:
+    # Written in a temporary directory beside ``out`` and renamed into place when closed: a
+    # failed or killed import leaves no half store under ``out``.
+    with atomic.output_dir(out) as tmp:
+        writer = StoreWriter.create(tmp, model, env_name=str(name), backend=str(run.get("backend") or ""),
+                                    dt=float(dt), train_slots=1, config=config)
         try:
-            writer.close()
-        except Exception:
-            pass
-        shutil.rmtree(out, ignore_errors=True)
-        raise
+            for i, e in enumerate(todo):
+                if e.meta.get("source") == "train":
+                    _import_train(writer, e)
+                else:
+                    _import_snapshot(writer, e)
+                steps += len(e)
+                if (i + 1) % _COMMIT_EVERY == 0:
+                    writer.commit()
+                if progress:
+                    progress(i + 1, len(todo))
+        except BaseException:
+            with contextlib.suppress(Exception):  # the import's own error is the one to report
+                writer.close()
+            raise
+        writer.close()
     foreign = sum(1 for e in episodes if "source" not in e.meta)
     if foreign:
         notes.append(f"{foreign} episode(s) written by another program were imported as snapshot episodes")
@@ -306,11 +312,6 @@ def _import_snapshot(w: StoreWriter, e: Episode) -> None:
     f = e.frames
     braxscope = "source" in e.meta
     complete = bool(e.meta["complete"]) if braxscope else bool(len(e) and f.done[-1])
-    w.append_snapshot(
-        qpos=f.qpos, qvel=f.qvel, action=f.action, reward=f.reward, done=f.done,
-        iteration=int(e.meta.get("iteration", f.iteration[0] if len(e) else 0)),
-        env_step=int(e.meta.get("env_step", f.env_step[0] if len(e) else 0)),
-        complete=complete,
-        wall_time=float(e.meta.get("wall_time", f.wall_time[0] if len(e) else np.nan)),
-        **{k: getattr(f, k) for k in MOCAP if getattr(f, k) is not None},
-    )
+    # The rows as read: per-row env steps, iterations and wall times are the file's, or its
+    # episode attributes' where it has none (episode_from_arrays).
+    w.append_frames(f, complete=complete)
