@@ -60,15 +60,18 @@ INTEROP := BRAXSCOPE_REQUIRE_INTEROP=1 ROBOMIMIC_PYTHON=$(abspath $(ROBOMIMIC_VE
 
 # Tests run in TEST_WORKERS processes (pytest-xdist); each module, or each group of modules sharing an
 # expensive fixture, stays on one worker (tests/conftest.py). TEST_WORKERS=0 runs them in this process.
+# Then the few that assert a wall-clock latency (marked `timing`) run one at a time, alone.
 TEST_WORKERS ?= 2
-PYTEST := $(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra
 
 test: system-deps setup robomimic-venv view-venv lint
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup -m "not timing"
+	$(PYTEST) -m timing
 
 # Everything but the long end-to-end runs (for quick iteration).
 test-fast: system-deps setup robomimic-venv view-venv lint
-	$(PYTEST) -m "not slow"
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not timing"
+	$(PYTEST) -m "timing and not slow" || [ $$? = 5 ]  # 5: none selected
 
 demo: system-deps setup
 	MUJOCO_GL=egl $(PY) examples/demo.py

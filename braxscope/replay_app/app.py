@@ -261,10 +261,15 @@ class ReplayApp:
         if path.exists():
             path.unlink()
         dpg.output_frame_buffer(file=str(path))
-        for _ in range(5):
+        # DearPyGui writes the file after a later frame, a few frames on: more on a loaded machine.
+        deadline = time.monotonic() + 10.0
+        size = -1
+        while time.monotonic() < deadline:
             self.frame()
-            if path.exists() and path.stat().st_size > 0:
+            now = path.stat().st_size if path.exists() else 0
+            if now > 0 and now == size:  # written, and no longer growing
                 break
+            size = now
         return path
 
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -150,6 +149,7 @@ def test_no_gui_action_writes_to_the_store(shown):
 
 
 @pytest.mark.slow
+@pytest.mark.timing  # how far behind the writer it stays is wall-clock: run alone (see the Makefile)
 def test_live_follow_moves_on_to_new_episodes_close_behind_the_writer_and_only_the_toggle_writes(
         xvfb, tmp_path, artifacts):
     path = tmp_path / "live.zarr"
@@ -203,17 +203,15 @@ def test_the_window_fits_the_screen_and_reflows_when_resized(size, gui_store, ar
 # ---------------------------------------------------------------- the CLI, in its own process
 
 
-def test_cli_shows_the_first_frame_soon_after_opening_the_store(xvfb, ant_store, tmp_path, artifacts):
-    # Measured from the command's start (after Python has imported numpy, zarr and mujoco, which
-    # on a loaded 2-core CI box alone can take 2 s); benchmarks/viewer.py reports the total.
+def test_cli_opens_the_store_on_its_newest_snapshot_and_the_screenshot_shows_the_frame(xvfb, ant_store, tmp_path,
+                                                                                      artifacts):
+    # How soon the first frame comes is a speed figure: benchmarks/viewer.py measures it (target 2 s).
     stats = tmp_path / "stats.json"
-    t0 = time.time()
     r = braxscope_cli("view", str(ant_store), "--exit-after", "3", "--stats", str(stats),
                       "--screenshot", str(artifacts / "cli_view.png"), env={"DISPLAY": xvfb})
     assert r.returncode == 0, r.stderr
     st = json.loads(stats.read_text())
-    assert st["first_frame_s"] < 4.0, st  # the 2 s target: benchmarks/viewer.py (a loaded CI box is slower)
-    assert st["first_frame_wall"] - t0 < 10.0
+    assert st["first_frame_s"] is not None, st  # shown before the window closed
     # and the screenshot taken then shows it: a rendered scene in the viewport, the browser's rows
     from PIL import Image
 
