@@ -26,7 +26,7 @@ class Viewport:
         self.view = lay.view
         self.picture_size = lay.render  # size of the picture now in the texture
         self.scene: Scene | None = None  # the scene of the picture now in the texture
-        self._lines_drawn = None
+        self._lines_drawn = self._placeholder = None
         self._timeline_rev = self._header_rev = -1
         blank = np.full((self.max_h, self.max_w, 4), P.EMPTY_RGB[0] / 255, np.float32)
         blank[..., 3] = 1.0
@@ -37,6 +37,7 @@ class Viewport:
             with dpg.drawlist(width=vw, height=vh, tag="viewport"):
                 self.image = dpg.draw_image(self.tex, (0, 0), (vw, vh), uv_max=self._uv(lay.render))
                 self.overlay_layer = dpg.add_draw_layer()
+                self.placeholder_layer = dpg.add_draw_layer()  # a line of text while nothing is shown
             self.scrub = dpg.add_slider_int(width=vw, min_value=0, max_value=1, format="", tag="scrub",
                                             callback=lambda s, v: session.seek(int(v)))
             with dpg.group(horizontal=True):
@@ -125,11 +126,26 @@ class Viewport:
                 dpg.set_value(box, getattr(h.overlays, name))
             dpg.configure_item(self.target, items=list(h.targets))
             dpg.set_value(self.target, h.target)
+        self._draw_placeholder(snap)
         # Overlay text follows the settings at once, on the picture already shown.
         sc = snap.scene
         if self.scene is not None and sc.picture == self.scene.picture and sc is not self.scene:
             self.scene = sc
             self._draw_lines(sc)
+
+    def _draw_placeholder(self, snap: Snapshot) -> None:
+        """Without an episode on screen the picture is empty: say why in its middle (the header's
+        message, e.g. "waiting for the first episode"), instead of a bare grey box."""
+        text = "" if snap.scene.views else (snap.header.message or "no episode shown: pick one in the list")
+        key = (text, self.view)
+        if key == self._placeholder:
+            return
+        self._placeholder = key
+        dpg.delete_item(self.placeholder_layer, children_only=True)
+        if text:
+            vw, vh = self.view
+            x = max(8.0, (vw - len(text) * _CHAR_W * 17 / 15) / 2)
+            dpg.draw_text((x, vh / 2 - 10), text, color=P.DIM, size=17, parent=self.placeholder_layer)
 
     def _draw_lines(self, scene: Scene) -> None:
         key = (scene.rev, self.view)
