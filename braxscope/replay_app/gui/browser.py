@@ -56,7 +56,7 @@ class Browser:
                                     for name, label, w in P.TABLE_COLUMNS}
                 self.scroll = dpg.add_slider_int(vertical=True, min_value=0, max_value=0, width=14, height=200,
                                                  format="", tag="catalog_scroll", callback=self._on_scroll)
-            self.count_text = dpg.add_text("", color=P.DIM)
+            self.count_text = dpg.add_text("", color=P.DIM, wrap=width - 20)  # wraps, never cut at the edge
             self.problem_text = dpg.add_text("", color=P.WARN, wrap=width - 20)
 
     @property
@@ -69,6 +69,7 @@ class Browser:
     def reflow(self, width: int, height: int) -> None:
         dpg.configure_item("browser", width=width, height=height)
         dpg.configure_item(self.problem_text, wrap=width - 20)
+        dpg.configure_item(self.count_text, wrap=width - 20)
         self._width = width
         self._show_columns()
         k = max(3, (height - _FIXED_H) // ROW_H)
