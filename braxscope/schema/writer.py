@@ -5,6 +5,10 @@ Append calls buffer rows in memory; ``commit()`` is the append/commit protocol:
 2. write the buffered rows;
 3. publish the committed row counts, atomically, in the writer group's attributes.
 A crash at any point loses at most the rows appended since the last commit.
+
+The writer holds the row buffering and the commit; each other concept has its own module, which
+it uses: store creation and the run check (``creation``), episode cutting (``segment``), the
+lock, take-over and fencing (``lease``), the training curve's metric columns (``metric_columns``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import platform
 import socket
 import time
 import uuid
@@ -24,8 +27,6 @@ from typing import Mapping
 import mujoco
 import numpy as np
 import zarr
-from zarr.core.buffer import default_buffer_prototype
-from zarr.core.group import GroupMetadata
 
 from . import layout, model_variant
 from .errors import (
@@ -35,9 +36,19 @@ from .errors import (
     ShapeMismatchError,
 )
 from ._chunks import ChunkDecodeError, ChunkedColumn, write_files
-from .lease import Lease
+from .creation import (
+    RunMismatchError,
+    check_store_accepts,
+    create_store,
+    ensure_writers_group,
+    json_safe,
+    run_attrs,
+    software_versions,
+)
 from .frames import Frames
-from .model_blob import model_names, model_to_bytes, sha256
+from .lease import Lease
+from .metric_columns import MetricColumns
+from .model_blob import model_to_bytes, sha256
 from .segment import ClosedEpisode, Segments, cut, segment
 from .storage import Storage, open_storage
 
@@ -45,101 +56,6 @@ from .storage import Storage, open_storage
 _MAX_BUFFERED_ROWS = 8192
 # Capacity headroom, in rows (rounded up to whole chunks), added each time an array must grow.
 _GROW_ROWS = 15 * layout.CHUNK_ROWS
-
-
-def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def software_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "mujoco": mujoco.__version__, "zarr": zarr.__version__}
-    for pkg in ("braxscope", "brax", "jax", "numpy"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    return out
-
-
-def _json_safe(obj):
-    """Best-effort JSON form of a config value (callables and objects become their repr)."""
-    if isinstance(obj, (str, bool, int, type(None))):
-        return obj
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else repr(obj)
-    if isinstance(obj, (np.integer, np.floating, np.bool_)):
-        return _json_safe(obj.item())
-    if isinstance(obj, Mapping):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return repr(obj)
-
-
-# What makes two recordings one run: a writer whose values differ is refused before it writes.
-_RUN_KEYS = ("env_name", "backend", "nq", "nv", "nu", "model_sha256")
-
-
-class RunMismatchError(ShapeMismatchError):
-    """The store holds a run of another model or env than this writer's."""
-
-
-def check_store_accepts(storage: Storage, attrs: Mapping) -> None:
-    """Raise :class:`RunMismatchError` when the store at ``storage`` already holds a run whose model
-    or env differs from ``attrs`` (root attributes). A store that does not exist yet accepts any."""
-    raw = storage.get("zarr.json")
-    if raw is None:
-        return
-    try:
-        existing = json.loads(raw)["attributes"][layout.ROOT_ATTR]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return  # not a readable braxscope root: open_store names the problem
-    for key in _RUN_KEYS:
-        if key in existing and key in attrs and existing[key] != attrs[key]:
-            what = "model" if key in ("nq", "nv", "nu", "model_sha256") else key.replace("_", " ")
-            theirs, ours = existing[key], attrs[key]
-            if key == "model_sha256":
-                theirs, ours = f"sha256 {str(theirs)[:12]}", f"sha256 {str(ours)[:12]}"
-            raise RunMismatchError(
-                f"{storage.url} holds a run of env {existing.get('env_name')!r} whose {what} differs from this "
-                f"recorder's ({key}: {theirs} there, {ours} here): record into a new store path"
-            )
-
-
-def run_attrs(model: mujoco.MjModel, *, env_name: str, backend: str = "", dt: float, config: Mapping | None = None,
-              run_id: str | None = None, blob: np.ndarray | None = None, suite: str = "brax", impl: str = "") -> dict:
-    """The root attributes (run metadata) a new store of this model and env gets."""
-    blob = model_to_bytes(model) if blob is None else blob
-    return {
-        "schema_version": layout.SCHEMA_VERSION,
-        "run_id": run_id or uuid.uuid4().hex[:12],
-        "env_name": env_name,
-        "backend": backend,
-        "suite": suite,
-        "impl": impl,
-        "dt": float(dt),
-        **model_names(model),
-        "model_sha256": sha256(blob),
-        "mujoco_version": mujoco.__version__,
-        "config": _json_safe(dict(config or {})),
-        "versions": software_versions(),
-        "created": _now_iso(),
-    }
-
-
-def _group_json(attributes: dict) -> bytes:
-    """A Zarr v3 group's zarr.json, exactly as Zarr writes it."""
-    return GroupMetadata(attributes=attributes, zarr_format=3).to_buffer_dict(
-        default_buffer_prototype())["zarr.json"].to_bytes()
-
-
-def _ensure_writers_group(storage: Storage) -> None:
-    # Several new writers may make it at once: an exclusive create, where losing is fine (the same
-    # bytes). zarr's open_group(mode="a") checks, then creates, and fails when another won between.
-    if storage.get(f"{layout.WRITERS_GROUP}/zarr.json") is None:
-        storage.create(f"{layout.WRITERS_GROUP}/zarr.json", _group_json({}))
 
 
 class _Stream:
@@ -281,7 +197,6 @@ class StoreWriter:
         self.epoch = int(commit.get("epoch", 0)) + 1
         self.stats = WriterStats(rows_dropped=int(commit.get("dropped_rows", 0)))
         self.state = "recording"
-        self.metric_names: list[str] = list(commit.get("metric_names", []))
         # The train stream's episodes still open (a new writer starts at training's own reset).
         self._segments = Segments.new(self.train_slots)
         self._gap_next = False
@@ -292,8 +207,7 @@ class StoreWriter:
             for s, slots in ((layout.TRAIN, self.train_slots), (layout.SNAPSHOTS, 1), (layout.CATALOG, 0),
                              (layout.METRICS, 0))
         }
-        self._metric_values: list[np.ndarray] = []
-        self._values: zarr.Array | None = None
+        self._metrics: MetricColumns | None = None  # metrics/values: made or opened by create/resume
         self._last_env_step = int(commit.get("last_env_step", -1))
         # Chunk files of different columns are encoded and written in parallel.
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="braxscope-store")
@@ -332,25 +246,7 @@ class StoreWriter:
         root_attrs = run_attrs(model, env_name=env_name, backend=backend, dt=dt, config=config, run_id=run_id,
                                blob=blob, suite=suite, impl=impl)
         storage = open_storage(path, read_only=False)
-        check_store_accepts(storage, root_attrs)  # a store of another model or env: refused here
-        if storage.get("zarr.json") is None:
-            if not storage.is_empty():
-                raise NotAStoreError(f"{storage.url} exists and is not a braxscope store: choose an empty or new path")
-            # The run metadata is written once: of several writers starting together, the one whose
-            # exclusive create of the root zarr.json succeeds writes the model; the others check
-            # theirs against it (below) and only add their own writer groups.
-            if storage.create("zarr.json", _group_json({layout.ROOT_ATTR: root_attrs})):
-                root = zarr.open_group(store=storage.zarr_store, mode="r+")
-                root.create_array(layout.MODEL_ARRAY, data=blob, chunks=(max(1, blob.size),),
-                                  compressors=layout.COMPRESSORS, chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
-                                  dimension_names=layout.MODEL_DIMS)
-                _ensure_writers_group(storage)
-            else:
-                check_store_accepts(storage, root_attrs)
-        if storage.get("zarr.json") is not None:
-            from .reader import open_store  # validates the store (version, shapes) read-only
-
-            root_attrs = open_store(storage).info.attrs
+        root_attrs = create_store(storage, root_attrs, blob)
         store = storage.zarr_store
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -363,7 +259,7 @@ class StoreWriter:
             "started": time.time(),
             "train_slots": int(train_slots),
             "envs_per_device": int(envs_per_device or 0),
-            "config": _json_safe(dict(config or {})),
+            "config": json_safe(dict(config or {})),
             "randomization": None if randomization is None else {
                 "envs": int(len(randomization["env_id"])),
                 "fields": [{"field": f, "array": model_variant.array_name(f),
@@ -372,7 +268,7 @@ class StoreWriter:
             },
         }
         group_key = f"{layout.WRITERS_GROUP}/{writer_id}"
-        _ensure_writers_group(storage)  # the root's creator may be a moment behind
+        ensure_writers_group(storage)  # the root's creator may be a moment behind
         zarr.open_group(store=store, path=group_key, mode="w-", attributes={layout.WRITER_ATTR: static})
         lease = Lease.create(storage, group_key, writer_id)
         w = cls(storage, writer_id, static, {}, root_attrs, lease)
@@ -389,17 +285,7 @@ class StoreWriter:
                                   chunks=tuple(max(1, n) for n in data.shape), compressors=layout.COMPRESSORS,
                                   chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
                                   dimension_names=layout.randomization_dims(name, data.ndim))
-        w._values = zarr.create_array(
-            store=store,
-            name=f"{layout.WRITERS_GROUP}/{writer_id}/{layout.METRICS}/values",
-            shape=(0, layout.METRICS_CHUNK_COLS),
-            chunks=(layout.CHUNK_ROWS, layout.METRICS_CHUNK_COLS),
-            dtype="float64",
-            fill_value=float("nan"),
-            compressors=layout.COMPRESSORS,
-            chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
-            dimension_names=layout.METRICS_VALUES_DIMS,
-        )
+        w._metrics = MetricColumns.create(store, f"{group_key}/{layout.METRICS}")
         w._publish()
         return w
 
@@ -439,7 +325,8 @@ class StoreWriter:
                 f"writer group {writer_id}: its last chunk cannot be decoded (chunk {e.chunk}: {e.reason}); "
                 "it cannot be resumed: run braxscope verify, and record into a new writer group"
             ) from None
-        w._values = zarr.open_array(store=storage.zarr_store, path=f"{group_key}/{layout.METRICS}/values", mode="r+")
+        w._metrics = MetricColumns.open(storage.zarr_store, f"{group_key}/{layout.METRICS}",
+                                          commit.get("metric_names", []))
         # Episodes open at the crash end here: cut, and their rows stay in the train stream.
         w._segments = Segments.from_record(commit.get("open_episodes"), w.train_slots)
         w._cut_open(w._streams[layout.TRAIN].committed)
@@ -456,9 +343,7 @@ class StoreWriter:
         self.commit()
         for s in self._streams.values():
             s.trim()
-        n_metrics = self._streams[layout.METRICS].committed
-        if self._values is not None and self._values.shape[0] != n_metrics:
-            self._values.resize((n_metrics, self._values.shape[1]))
+        self._metrics.trim(self._streams[layout.METRICS].committed)
         self._lease.release()
         self._pool.shutdown(wait=True)
         self._closed = True
@@ -609,21 +494,16 @@ class StoreWriter:
 
     def append_metrics(self, env_step: int, metrics: Mapping[str, float], wall_time: float | None = None) -> None:
         """One row of the training curve. New metric names add columns (published atomically)."""
-        row = np.full(max(len(self.metric_names), 1), np.nan)
-        for name, value in metrics.items():
-            try:
-                v = float(np.asarray(value).reshape(-1)[0]) if np.size(value) else np.nan
-            except (TypeError, ValueError):
-                continue  # non-numeric metrics (strings) are not part of the curve
-            if name not in self.metric_names:
-                self.metric_names.append(name)
-                row = np.concatenate([row, np.full(len(self.metric_names) - row.size, np.nan)])
-            row[self.metric_names.index(name)] = v
+        self._metrics.add(metrics)
         self._streams[layout.METRICS].push(
             {"env_step": np.asarray([env_step], np.int64),
              "wall_time": np.asarray([time.time() if wall_time is None else wall_time])}
         )
-        self._metric_values.append(row)
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The training curve's metric names, in column order."""
+        return self._metrics.names
 
     def set_state(self, state: str) -> None:
         """What the viewer shows about the recorder: 'recording' or 'paused'."""
@@ -670,23 +550,8 @@ class StoreWriter:
                 s.write_pending(self._pool)
 
     def _write_metric_values(self) -> None:
-        if not self._metric_values:
-            return
         stream = self._streams[layout.METRICS]
-        n = stream.written
-        k = len(self._metric_values)
-        cols = max(len(self.metric_names), 1)
-        block = np.full((k, cols), np.nan)
-        for i, r in enumerate(self._metric_values):
-            block[i, : r.size] = r
-        arr = self._values
-        need_cols = -(-cols // layout.METRICS_CHUNK_COLS) * layout.METRICS_CHUNK_COLS
-        if arr.shape[0] < n + k or arr.shape[1] < need_cols:
-            # Rows grow as the stream's other arrays do (stream.capacity_for), so they keep one length.
-            need_rows = stream.capacity_for(n + k) if arr.shape[0] < n + k else arr.shape[0]
-            arr.resize((need_rows, max(arr.shape[1], need_cols)))
-        arr[n : n + k, :cols] = block
-        self._metric_values = []
+        self._metrics.write(stream.written, stream.capacity_for)
 
     def _cut_open(self, end: int) -> None:
         """End the open train episodes at row ``end`` as cut (a gap, a close, a resume)."""
@@ -721,7 +586,7 @@ class StoreWriter:
             "heartbeat": time.time(),
             "state": self.state,
             "rows": {name: s.committed for name, s in self._streams.items()},
-            "metric_names": self.metric_names,
+            "metric_names": list(self.metric_names),
             "open_episodes": self._segments.to_record(),
             "dropped_rows": self.stats.rows_dropped,
             "last_env_step": self._last_env_step,
