@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..replay_app.export_video import export_video
-from ..schema import StoreReader
+from ..schema import StoreReader, atomic
 from ..schema.errors import BraxscopeError
 
 
@@ -77,7 +77,7 @@ class Video:
 
     def save(self, path: str | os.PathLike) -> Path:
         p = Path(path)
-        p.write_bytes(self.mp4)
+        atomic.write_bytes(p, self.mp4, sync=True)  # whole or not at all, like every export
         return p
 
     def __repr__(self) -> str:

@@ -90,3 +90,10 @@ def test_an_import_that_fails_midway_leaves_no_store(store, tmp_path):
     import_hdf5(h5, out)  # the same import, not interrupted: a whole store under its name
     assert len(open_store(out).episodes()) == len(open_store(store).query(complete=True))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_notebook_video_saves_whole_with_no_temp_beside_it(tmp_path):
+    from braxscope.notebook._media import Video
+
+    out = Video(b"mp4 bytes", ["0:1"], 100).save(tmp_path / "clips" / "v.mp4")
+    assert out.read_bytes() == b"mp4 bytes" and names(tmp_path) == ["clips", "v.mp4"]
