@@ -114,6 +114,9 @@ def test_make_demo_on_a_desktop_shows_training_live_and_ends_when_the_window_is_
             done = next((t for t, ln in lines if SUCCESS in ln), None)
             if window is not None:
                 img = screen.capture(window)
+                if not img.any():  # mapped, but its first frame is not drawn yet: not a picture of the app
+                    time.sleep(0.1)
+                    continue
                 vp = _viewport(img)
                 shot = {"t": time.time(), "live_px": _live_badge_pixels(img), "scene": vp is not None}
                 if vp is not None and last is not None and last[1] is not None:
