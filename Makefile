@@ -65,12 +65,12 @@ TEST_WORKERS ?= 2
 PYTEST := $(INTEROP) MUJOCO_GL=egl $(PY) -m pytest -q -ra
 
 test: system-deps setup robomimic-venv view-venv lint
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup -m "not timing"
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m "not timing"
 	$(PYTEST) -m timing
 
 # Everything but the long end-to-end runs (for quick iteration).
 test-fast: system-deps setup robomimic-venv view-venv lint
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not timing"
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m "not slow and not timing"
 	$(PYTEST) -m "timing and not slow" || [ $$? = 5 ]  # 5: none selected
 
 demo: system-deps setup

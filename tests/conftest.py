@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 
 
 def _jax_cache_dir() -> Path:
@@ -35,22 +34,32 @@ def pytest_configure(config):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-# Tests run in two worker processes (pytest-xdist, ``--dist loadgroup``). A module stays on one
-# worker (its module-scoped fixtures are built once); modules that share an expensive
-# session-scoped fixture form one group, so that fixture too is built once.
+# Tests run in two worker processes (pytest-xdist). A module stays on one worker (its
+# module-scoped fixtures are built once); modules that share an expensive session-scoped fixture
+# form one group, so that fixture too is built once. (xdist's own ``--dist loadgroup`` does not
+# work under pytest 9 in xdist 3.8.0: its worker hook that tags items with their group is not
+# registered, so the scheduler below groups by module path itself.)
 SHARED_FIXTURE_GROUPS = {
-    "recorded_run": ("recorder.test_recorded_store_xarray", "recorder.test_compact_recorded",
-                     "recorder.test_recorder_ppo"),
-    "executed_notebook": ("nbview.test_notebook_e2e", "nbview.test_notebook_browser"),
-    "ant_store": ("replay_app.test_replay_app_gui", "replay_app.test_replay_session", "replay_app.test_app_errors",
-                  "replay_app.test_session_commands", "replay_app.test_replay_renderer"),
+    "recorded_run": ("recorder/test_recorded_store_xarray", "recorder/test_compact_recorded",
+                     "recorder/test_recorder_ppo"),
+    "executed_notebook": ("nbview/test_notebook_e2e", "nbview/test_notebook_browser"),
+    "ant_store": ("replay_app/test_replay_app_gui", "replay_app/test_replay_session", "replay_app/test_app_errors",
+                  "replay_app/test_session_commands", "replay_app/test_replay_renderer"),
 }
-_GROUP_OF = {module: group for group, modules in SHARED_FIXTURE_GROUPS.items() for module in modules}
+_GROUP_OF = {f"tests/{module}.py": group for group, modules in SHARED_FIXTURE_GROUPS.items() for module in modules}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the markers
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            module = item.module.__name__.removeprefix("tests.")
-            item.add_marker(pytest.mark.xdist_group(_GROUP_OF.get(module, module)))
+def worker_unit(nodeid: str) -> str:
+    """The unit a worker runs whole: the test's module, or its shared-fixture group."""
+    module = nodeid.split("::", 1)[0]
+    return _GROUP_OF.get(module, module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_unit(nodeid)
+
+    return SharedFixtureScheduling(config, log)
