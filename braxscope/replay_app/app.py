@@ -228,10 +228,11 @@ class ReplayApp:
             while dpg.is_dearpygui_running():
                 t0 = time.perf_counter()
                 self.frame()
-                # --exit-after (tests, benchmarks): at least that long, and until a first frame was shown.
-                # A few GUI frames after the first picture: it is uploaded and drawn by then.
+                # --exit-after (tests, benchmarks): at least that long, and until a first frame was shown
+                # (when there is an episode to show). A few GUI frames after the first picture: it is
+                # uploaded and drawn by then.
                 shown = self.stats.first_frame_s is not None and self.stats.gui_frames >= self._first_gui_frame + 3
-                if t_end is not None and t0 > t_end and (shown or t0 > t_end + 30):
+                if t_end is not None and t0 > t_end and (shown or not self.s.views or t0 > t_end + 30):
                     if screenshot and not shot_pending:
                         dpg.output_frame_buffer(file=screenshot)
                         shot_pending = True
