@@ -223,7 +223,6 @@ class ReplayApp:
 
     def run(self, exit_after_s: float | None = None, screenshot: str | None = None) -> None:
         t_end = None if exit_after_s is None else time.perf_counter() + exit_after_s
-        shot_pending = False
         try:
             while dpg.is_dearpygui_running():
                 t0 = time.perf_counter()
@@ -233,11 +232,8 @@ class ReplayApp:
                 # uploaded and drawn by then.
                 shown = self.stats.first_frame_s is not None and self.stats.gui_frames >= self._first_gui_frame + 3
                 if t_end is not None and t0 > t_end and (shown or not self.s.views or t0 > t_end + 30):
-                    if screenshot and not shot_pending:
-                        dpg.output_frame_buffer(file=screenshot)
-                        shot_pending = True
-                        t_end = t0 + 0.3  # the capture is written after the next frame
-                        continue
+                    if screenshot:
+                        self.screenshot(screenshot)  # waits until DearPyGui has written the file
                     break
                 self.pace(t0)
         finally:
