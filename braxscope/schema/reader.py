@@ -107,6 +107,10 @@ class WriterStatus:
         return time.time() - self.heartbeat
 
 
+def _unopenable(path: str, e: Exception) -> CorruptStoreError:
+    return CorruptStoreError(f"{path} cannot be opened ({_short(e)}): the store is damaged there")
+
+
 class _Writer:
     """What a reader knows of one writer group: static facts, the last commit, array handles."""
 
@@ -161,7 +165,7 @@ class _Writer:
             try:
                 arr = zarr.open_array(store=self.reader.storage.zarr_store, path=path, mode="r")
             except Exception as e:
-                raise CorruptStoreError(f"{path} cannot be opened ({_short(e)}): the store is damaged there") from None
+                raise _unopenable(path, e) from None
             self.arrays[key] = arr
         return arr
 
@@ -175,7 +179,7 @@ class _Writer:
         except CorruptStoreError:
             raise
         except Exception as e:
-            raise CorruptStoreError(f"{path} cannot be opened ({_short(e)}): the store is damaged there") from None
+            raise _unopenable(path, e) from None
 
     def column(self, stream: str, column: str) -> "ChunkedColumn | None":
         """The fast chunk reader of an array (opened once: it does not depend on the shape), or
@@ -328,8 +332,7 @@ class StoreReader:
 
         def read(w):
             try:
-                return w.id, (w.catalog_rows, self._read_cols(w, layout.CATALOG, names, w.catalog_rows,
-                                                              w.rows(layout.CATALOG)))
+                return w.id, self._read_cols(w, layout.CATALOG, names, w.catalog_rows, w.rows(layout.CATALOG))
             except (BraxscopeError, OSError):
                 return w.id, None
 
@@ -349,15 +352,15 @@ class StoreReader:
                 w.ordinal = i
                 w.episode_list, w.episode_rows = [], 0  # their ids carry the old ordinal
 
-    def _load_catalog(self, w: _Writer, read: tuple[int, dict] | None = None) -> None:
+    def _load_catalog(self, w: _Writer, block: dict | None = None) -> None:
+        """Load the writer's new catalog rows; ``block``: those rows read already, with other
+        writers' (see :meth:`_read_new_catalogs`, in the same refresh)."""
         n = w.rows(layout.CATALOG)
         lo = w.catalog_rows
         if n <= lo:
             return
         try:
-            if read is not None and read[0] == lo and len(read[1]["start"]) == n - lo:
-                block = read[1]  # read already, with other writers' (see _read_new_catalogs)
-            else:
+            if block is None:
                 block = self._read_cols(w, layout.CATALOG, [c.name for c in layout.CATALOG_COLUMNS], lo, n)
             self._append_catalog(w, block, lo, n)
             return
