@@ -80,3 +80,127 @@ def test_under_ci_a_missing_display_fails_instead_of_skipping(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         _no_display("Xvfb is not installed")
+
+
+# ---------------------------------------------------------------- several monitors
+
+LEFT, RIGHT = (0, 0, 1920, 1080), (1920, 0, 1366, 768)  # a desktop monitor and a laptop's beside it
+
+
+def test_the_window_opens_on_the_monitor_under_the_pointer_else_the_primary():
+    mons = [layout.Monitor(LEFT), layout.Monitor(RIGHT, primary=True)]
+    assert layout.pick_monitor(mons, (2500, 300)).rect == RIGHT
+    assert layout.pick_monitor(mons, (400, 500)).rect == LEFT
+    assert layout.pick_monitor(mons, (2500, 1000)).rect == RIGHT  # below the laptop's screen: no monitor, primary
+    assert layout.pick_monitor([layout.Monitor(LEFT), layout.Monitor(RIGHT)], None).rect == LEFT  # else the first
+    whole = layout.Monitor((0, 0, 3286, 1080))  # an automatic monitor around user-defined ones: the smaller wins
+    assert layout.pick_monitor([whole, layout.Monitor(LEFT)], (400, 500)).rect == LEFT
+    assert layout.pick_monitor([], (0, 0)) is None
+
+
+def test_the_work_area_is_the_window_managers_cut_to_that_monitor():
+    mons = [layout.Monitor(LEFT), layout.Monitor(RIGHT, primary=True)]
+    screen = (0, 0, 3286, 1080)
+    net = (0, 27, 3286, 1053)  # _NET_WORKAREA spans every monitor; a panel along the top
+    assert layout.screen_work_area(screen, net, mons, (2500, 300)) == (1920, 27, 1366, 741)
+    assert layout.screen_work_area(screen, net, mons, (400, 500)) == (0, 27, 1920, 1053)
+    assert layout.screen_work_area(screen, None, mons, (400, 500)) == LEFT
+    assert layout.screen_work_area(screen, None, [], None) == screen  # one monitor, no window manager
+
+
+class _define_monitors:
+    """RandR 1.5 monitors on ``display``, as a desktop defines them: (name, rect, primary) each.
+    The X server keeps them while this client's connection is open (until :meth:`close`).
+    Through libXrandr: python-xlib's SetMonitor request does not pack."""
+
+    def __init__(self, display: str, monitors):
+        import ctypes
+
+        from braxscope.replay_app.gui.layout import _XRRMonitorInfo
+
+        self.x11, xrandr = ctypes.CDLL("libX11.so.6"), ctypes.CDLL("libXrandr.so.2")
+        self.x11.XOpenDisplay.restype = ctypes.c_void_p
+        self.x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        self.x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        self.x11.XDefaultRootWindow.restype = ctypes.c_ulong
+        self.x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        self.x11.XInternAtom.restype = ctypes.c_ulong
+        self.x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        self.x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        xrandr.XRRAllocateMonitor.restype = ctypes.POINTER(_XRRMonitorInfo)
+        xrandr.XRRAllocateMonitor.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        xrandr.XRRSetMonitor.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(_XRRMonitorInfo)]
+        xrandr.XRRFreeMonitors.argtypes = [ctypes.c_void_p]
+        self.dpy = self.x11.XOpenDisplay(display.encode())
+        assert self.dpy, f"cannot open {display}"
+        root = self.x11.XDefaultRootWindow(self.dpy)
+        for name, (x, y, w, h), primary in monitors:
+            m = xrandr.XRRAllocateMonitor(self.dpy, 0)
+            info = m.contents
+            info.name = self.x11.XInternAtom(self.dpy, name, 0)
+            info.x, info.y, info.width, info.height = x, y, w, h
+            info.mwidth, info.mheight, info.primary = w // 4, h // 4, int(primary)
+            xrandr.XRRSetMonitor(self.dpy, root, m)
+            xrandr.XRRFreeMonitors(m)
+        self.x11.XSync(self.dpy, 0)
+
+    def close(self) -> None:
+        self.x11.XCloseDisplay(self.dpy)
+
+
+def _window_rect(d, title_part: str):
+    """(x, y, width, height) on the screen of the top-level window whose name holds title_part."""
+    root = d.screen().root
+    net_name, utf8 = d.intern_atom("_NET_WM_NAME"), d.intern_atom("UTF8_STRING")
+    for w in root.query_tree().children:
+        prop = w.get_full_property(net_name, utf8)
+        name = prop.value.decode("utf-8", "replace") if prop is not None else (w.get_wm_name() or "")
+        if title_part in str(name):
+            g = w.get_geometry()
+            pos = w.translate_coords(root, 0, 0)
+            return -pos.x, -pos.y, g.width, g.height
+    return None
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("pointer, monitor", [((2500, 300), RIGHT), ((400, 500), LEFT)], ids=["laptop", "desktop"])
+def test_on_two_monitors_the_app_opens_inside_the_one_under_the_pointer(pointer, monitor, tmp_path):
+    import time
+
+    from Xlib import display as xdisplay
+
+    from .storegen import make_store
+
+    store = make_store(tmp_path / "ant.zarr", iterations=1, slots=1, episode_len=30, snapshot_len=20)
+    proc, display = start_xvfb("3286x1080")
+    app = monitors = None
+    try:
+        monitors = _define_monitors(display, [(b"left", LEFT, False), (b"right", RIGHT, True)])
+        d = xdisplay.Display(display)
+        root = d.screen().root
+        root.warp_pointer(*pointer)
+        d.sync()
+        env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(ROOT), MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"))
+        app = subprocess.Popen([sys.executable, "-m", "braxscope.cli", "view", str(store), "--exit-after", "60"],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline, rect, seen = time.monotonic() + 90, None, []
+        while time.monotonic() < deadline and app.poll() is None:  # until it has held one place for a second
+            time.sleep(0.25)
+            seen = (seen + [_window_rect(d, "braxscope")])[-4:]
+            if len(seen) == 4 and seen[0] is not None and seen.count(seen[0]) == 4:
+                rect = seen[0]
+                break
+        why = app.stderr.read().decode()[-2000:] if app.poll() is not None else f"last seen {seen}"
+        assert rect is not None, f"no braxscope window settled on the screen: {why}"
+        x, y, w, h = rect
+        mx, my, mw, mh = monitor
+        assert mx <= x and my <= y and x + w <= mx + mw and y + h <= my + mh, (rect, monitor)  # inside that monitor
+        assert (w, h) == layout.window_size(640, 480, monitor)  # as large as fits there, never larger
+    finally:
+        if app is not None:
+            app.kill()
+            app.wait(timeout=10)
+        if monitors is not None:
+            monitors.close()
+        proc.terminate()
+        proc.wait(timeout=10)
