@@ -214,9 +214,10 @@ def time_text(cursor: int, length: int, dt: float) -> str:
 # ------------------------------------------------------------------ the browser
 
 # (sort key, header label, relative width)
-TABLE_COLUMNS = (("id", "id", 0.95), ("run", "run", 1.0), ("writer", "writer", 0.85), ("source", "source", 1.15),
-                 ("env", "env", 0.7), ("iteration", "iter", 0.7), ("env_step", "step", 0.8), ("length", "len", 0.6),
-                 ("return", "return", 1.0), ("status", "status", 0.9))
+# (name, header, width weight): weights in proportion to what each column's widest text needs
+TABLE_COLUMNS = (("id", "id", 0.9), ("run", "run", 1.0), ("writer", "writer", 0.85), ("source", "source", 1.15),
+                 ("env", "env", 0.72), ("iteration", "iter", 0.72), ("env_step", "step", 0.85), ("length", "len", 0.68),
+                 ("return", "return", 0.95), ("status", "status", 1.1))
 SOURCE_CHOICES = ("all sources", "train", "snapshot")
 
 

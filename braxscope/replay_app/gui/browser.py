@@ -13,10 +13,10 @@ from ..session import ReplaySession
 from ..session_snapshot import Table
 from .theme import Themes
 
-ROW_H = 25  # one table row (a selectable plus the cell padding), pixels
-_FIXED_H = 205  # everything in the panel but the rows: title, filters, table header, count, problems
+ROW_H = 21  # one table row (a selectable plus the cell padding), pixels (measured on a capture)
+_FIXED_H = 160  # everything in the panel but the rows: title, filters, table header, count, problems
 # Columns left out when the panel is narrow (a laptop screen): the rest stay readable.
-NARROW_W = 420
+NARROW_W = 472  # below this the header texts of all columns do not fit
 NARROW_HIDDEN = ("env", "env_step")
 WIDE_W = 560  # narrower than this, env and length make room for the run and writer columns
 WHEEL_ROWS = 3  # rows per wheel notch
@@ -54,6 +54,7 @@ class Browser:
                     self.columns = {name: dpg.add_table_column(label=label, init_width_or_weight=w, user_data=name,
                                                                default_sort=(name == "id"))
                                     for name, label, w in P.TABLE_COLUMNS}
+                dpg.bind_item_theme("catalog", themes.table)
                 self.scroll = dpg.add_slider_int(vertical=True, min_value=0, max_value=0, width=14, height=200,
                                                  format="", tag="catalog_scroll", callback=self._on_scroll)
             self.count_text = dpg.add_text("", color=P.DIM, wrap=width - 20)  # wraps, never cut at the edge

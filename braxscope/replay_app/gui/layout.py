@@ -17,6 +17,8 @@ HEADER_H = 38  # the header bar (and the message line under it when there is one
 CONTROLS_H = 182  # under the viewport: scrubber, transport, camera, export and overlay rows, hint
 CURVE_MIN_H = 140  # the training curve under the controls
 SIDE_MIN, SIDE_MAX, SIDE_FRACTION = 300, 470, 0.27  # browser and plots column widths
+BROWSER_MAX = 560  # the browser takes the viewport column's spare width up to this
+CENTER_MIN = 600  # the viewport column's controls (the transport row) need this much width
 MIN_WINDOW = (900, 600)
 
 
@@ -53,10 +55,13 @@ def reflow(window: tuple[int, int], max_w: int, max_h: int) -> Layout:
     avail_h = max(60, body_h - CONTROLS_H - CURVE_MIN_H)
     vw = int(min(center_w, avail_h * aspect))
     vh = int(vw / aspect)
+    # The width the viewport cannot use (its height is the limit) goes to the browser's columns.
+    browser_w = int(min(BROWSER_MAX, side + max(0, center_w - max(vw, CENTER_MIN))))
+    center_w -= browser_w - side
     scale = min(1.0, max_w / vw, max_h / vh) if vw and vh else 1.0
     rw, rh = max(16, int(vw * scale)), max(16, int(vh * scale))
     curve_h = max(60, body_h - vh - CONTROLS_H)
-    return Layout(window=(W, H), browser_w=side, plots_w=side, center_w=center_w, view=(vw, vh), render=(rw, rh),
+    return Layout(window=(W, H), browser_w=browser_w, plots_w=side, center_w=center_w, view=(vw, vh), render=(rw, rh),
                   curve_h=curve_h, body_h=body_h, reward_h=int(body_h * 0.45))
 
 

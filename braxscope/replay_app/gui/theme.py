@@ -27,6 +27,8 @@ class Themes:
     idle: int = 0
     play: int = 0
     thin_plot: int = 0
+    table: int = 0
+    empty_scrub: int = 0
     status: dict = field(default_factory=dict)  # status word -> theme of its cell
     text: dict = field(default_factory=dict)  # RGBA -> text colour theme
     series: dict = field(default_factory=dict)  # (rgba, weight) -> line theme
@@ -81,6 +83,18 @@ def setup() -> Themes:
     with dpg.theme() as th.play:
         with dpg.theme_component(dpg.mvButton):
             dpg.add_theme_color(dpg.mvThemeCol_Button, (52, 92, 160))
+    with dpg.theme() as th.table:
+        with dpg.theme_component(dpg.mvAll):
+            # A sortable header keeps room for its arrow (font size + FramePadding.x) in every
+            # column: tighter paddings let all the headers show whole in a laptop's panel.
+            dpg.add_theme_style(dpg.mvStyleVar_FramePadding, 3, 4)
+            dpg.add_theme_style(dpg.mvStyleVar_CellPadding, 3, 3)
+    with dpg.theme() as th.empty_scrub:
+        with dpg.theme_component(dpg.mvSliderInt, enabled_state=False):
+            # no episode, nothing to scrub: the bar without a grab (a slider of 0..1 draws one
+            # half as wide as the bar)
+            dpg.add_theme_color(dpg.mvThemeCol_SliderGrab, (0, 0, 0, 0))
+            dpg.add_theme_color(dpg.mvThemeCol_SliderGrabActive, (0, 0, 0, 0))
     with dpg.theme() as th.thin_plot:
         with dpg.theme_component(dpg.mvPlot):
             dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, 1.0, category=dpg.mvThemeCat_Plots)

@@ -106,7 +106,9 @@ class Viewport:
         t, h = snap.timeline, snap.header
         if t.rev != self._timeline_rev:
             self._timeline_rev = t.rev
-            dpg.configure_item(self.scrub, max_value=max(1, t.length - 1))
+            # Nothing to scrub without an episode (or in one of one frame): a greyed-out bar, not a grab.
+            dpg.configure_item(self.scrub, max_value=max(1, t.length - 1), enabled=t.length > 1)
+            dpg.bind_item_theme(self.scrub, self.themes.empty_scrub if t.length <= 1 else 0)
             dpg.set_value(self.time_text, t.text)
             dpg.configure_item(self.play_btn, label=t.play_label)
             dpg.bind_item_theme(self.play_btn, self.themes.play if t.playing else 0)
