@@ -73,7 +73,6 @@ class LivePanel:
         self.width, self.height, self.curve_width = int(width), int(height), int(curve_width)
         self.max_frames, self.poll_s, self.overlay = max_frames, float(poll_s), overlay
         self.updates = 0  # media updates published (a new snapshot on screen)
-        self.status_updates = 0
         self.render_seconds: list[float] = []  # each snapshot's video, start to bytes
         self.state = PanelState(None, None, None, "waiting for the run to start", False)
         self.error: str | None = None
@@ -214,7 +213,6 @@ class LivePanel:
             from IPython.display import HTML
 
             self._status.update(HTML(self._status_html(text)))
-        self.status_updates += 1
 
     # ------------------------------------------------------------ HTML
 

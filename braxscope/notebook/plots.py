@@ -40,7 +40,7 @@ class PlotImage:
         self._x0, self._x1 = 0.0, 1.0
         self.draw([], title="")
 
-    def draw(self, left: Sequence[Series], right: Sequence[Series] = (), *, title: str, xlabel: str = "step",
+    def draw(self, left: Sequence[Series], right: Sequence[Series] = (), *, title: str,
              marks: Sequence[tuple] = (), legend: bool = True) -> None:
         img = Image.new("RGB", (self.width, self.height), _BG)
         d = ImageDraw.Draw(img)

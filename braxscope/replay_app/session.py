@@ -28,7 +28,7 @@ import numpy as np
 
 from ..schema.catalog import Catalog, Selection
 from ..schema.control import read_control, write_control
-from ..schema.episode_id import EpisodeId, EpisodeIdError, ref_text, split_ref
+from ..schema.episode_id import EpisodeIdError, ref_text, split_ref
 from ..schema.errors import BraxscopeError, EpisodeNotFoundError
 from ..schema.frames import Frames
 from ..schema.reader import EpisodeInfo, Metrics, StoreReader, WriterStatus
@@ -61,10 +61,6 @@ def episode_key(ep: EpisodeInfo) -> tuple:
     """Identity of an episode's rows: stays the same when an open episode is catalogued. (Writer
     ids are unique across the stores of a session: it refuses two stores that share one.)"""
     return (ep.writer, ep.source, ep.slot, ep.start)
-
-
-def _id_order(eid: str) -> tuple:
-    return EpisodeId.parse(eid).sort_key()
 
 
 @dataclass
@@ -107,11 +103,6 @@ class LiveTarget:
     kind: str  # "snapshot" | "slot"
     writer: str | None = None
     slot: int = 0
-
-    def matches(self, ep: EpisodeInfo) -> bool:
-        if self.kind == "snapshot":
-            return ep.source == "snapshot"
-        return ep.source == "train" and ep.slot == self.slot and (self.writer is None or ep.writer == self.writer)
 
 
 @dataclass(frozen=True)
@@ -187,7 +178,6 @@ class ReplaySession:
         self._models = [_model_or_none(r) for r in self.readers]
         self._model = self._models[0]
         self._actuators = [_actuator_labels(r, m) for r, m in zip(self.readers, self._models)]
-        self.actuator_names = self._actuators[0]
         self.camera_names = P.camera_labels(self._model) if self._model is not None else ["track", "free"]
         self.runs: list[Run] = []  # what the browser's run column and the curves' legend name
         self._writer_store: dict[str, int] = {}  # writer id -> its store's index
@@ -563,9 +553,6 @@ class ReplaySession:
                 d = self.data(v)
                 out.append(None if d is None or len(d) == 0 else d.frames.qpos[self.frame_of(i)])
             return out
-
-    def time_s(self) -> float:
-        return self.cursor * self.dt
 
     def _seek_to(self, frame: float) -> None:
         n = self.length
