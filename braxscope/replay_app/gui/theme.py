@@ -71,6 +71,9 @@ def setup() -> Themes:
             dpg.add_theme_color(dpg.mvPlotCol_FrameBg, (0, 0, 0, 0), category=dpg.mvThemeCat_Plots)
             dpg.add_theme_style(dpg.mvPlotStyleVar_PlotPadding, 6, 6, category=dpg.mvThemeCat_Plots)
             dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, 1.6, category=dpg.mvThemeCat_Plots)
+            # A fitted axis leaves a margin: a marker at the first env step, or actions at +-1,
+            # are drawn whole instead of cut by the plot's edge.
+            dpg.add_theme_style(dpg.mvPlotStyleVar_FitPadding, 0.03, 0.06, category=dpg.mvThemeCat_Plots)
     dpg.bind_theme(t)
     th = Themes()
     with dpg.theme() as th.live:
