@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 VIEW_VENV ?= .venv-view
 # Debian packages for headless GL (EGL and OSMesa), a virtual display, a browser for the notebook
 # tests, and FUSE for the shared-filesystem fault tests.
-DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth imagemagick chromium fuse3 libfuse2
+DEB_PACKAGES := libegl-mesa0 libegl1 libgl1-mesa-dri libosmesa6 xvfb xauth libxrandr2 imagemagick chromium fuse3 libfuse2
 
 ROBOMIMIC_VENV ?= .venv-robomimic
 
