@@ -213,7 +213,6 @@ def time_text(cursor: int, length: int, dt: float) -> str:
 
 # ------------------------------------------------------------------ the browser
 
-# (sort key, header label, relative width)
 # (name, header, width weight): weights in proportion to what each column's widest text needs
 TABLE_COLUMNS = (("id", "id", 0.9), ("run", "run", 1.0), ("writer", "writer", 0.85), ("source", "source", 1.15),
                  ("env", "env", 0.72), ("iteration", "iter", 0.72), ("env_step", "step", 0.85), ("length", "len", 0.68),

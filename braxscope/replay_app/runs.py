@@ -44,7 +44,6 @@ class Run:
     label: str
     writers: tuple[str, ...]  # its writer ids
     env_name: str
-    model_sha: str  # the model it trained (runs of one model can be drawn in one scene)
     config: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -169,8 +168,7 @@ def make_runs(stores: Sequence[dict]) -> list[Run]:
             labels += [(k, derived[k]) for k in mine]
     final = _unique([lab for _, lab in sorted(labels)])
     return [Run(index=k, store=s, path=str(stores[s]["path"]), label=final[k], writers=ids,
-                env_name=str(stores[s]["attrs"].get("env_name", "")),
-                model_sha=str(stores[s]["attrs"].get("model_sha256", "")), config=f["config"] or {})
+                env_name=str(stores[s]["attrs"].get("env_name", "")), config=f["config"] or {})
             for k, (s, ids, f) in enumerate(pending)]
 
 

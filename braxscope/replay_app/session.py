@@ -163,7 +163,7 @@ class ReplaySession:
         if not self.readers:
             raise ValueError("a session needs at least one store")
         self.reader = self.readers[0]  # the first store: its model is the viewport's, its ids need no PATH
-        paths = [str(r.path) for r in self.readers]
+        self._paths = paths = [str(r.path) for r in self.readers]
         twice = next((p for i, p in enumerate(paths) if p in paths[:i]), None)
         if twice is not None:
             raise BraxscopeError(f"{twice} is given twice: name each store once")
@@ -197,7 +197,6 @@ class ReplaySession:
         self._damaged_at: dict[tuple, str] = {}  # by episode_key: ids move ("W:open-S" is reused)
         self.problems: list[str] = []
         self.writers: list[WriterStatus] = []  # every store's (ordinals as the catalog numbers them)
-        self.metrics = Metrics([], np.empty(0, np.int64), np.empty(0))  # the first run's training curve
         self.control = {"recording": True, "track": None, "updated": 0.0}  # the followed store's
         self._per_store: list[list[WriterStatus]] = [[] for _ in self.readers]
         self._merged: tuple | None = None  # (the stores' catalogs, their merge)
@@ -487,7 +486,7 @@ class ReplaySession:
             where, local = None, str(eid)
         i = 0 if where is None else self._store_named(where)
         if i is None:
-            names = ", ".join(str(r.path) for r in self.readers)
+            names = ", ".join(self._paths)
             raise EpisodeNotFoundError(f"{where!r} names none of the stores open ({names})")
         return self.readers[i].get_episode(local)
 
@@ -495,7 +494,7 @@ class ReplaySession:
         return "this store" if len(self.readers) == 1 else "these stores"
 
     def _store_named(self, name: str) -> int | None:
-        paths = [str(r.path) for r in self.readers]
+        paths = self._paths
         if name in paths:
             return paths.index(name)
         for run in self.runs:
@@ -1208,7 +1207,6 @@ class ReplaySession:
             self.control = controls[self._control_store()]
             if metrics is not None:
                 self.run_metrics = metrics
-                self.metrics = metrics[0] if metrics else _NO_METRICS
             cat = cats[0] if len(cats) == 1 else self._merged_catalog(cats)
             if grew or first or cat is not self.catalog:
                 self._set_catalog(cat)

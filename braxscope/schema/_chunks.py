@@ -61,7 +61,7 @@ class ArrayMeta:
         self.fill_value = self.metadata.fill_value
 
 
-def _codecs_of(arr: zarr.Array):
+def _codecs_of(arr: "zarr.Array | ArrayMeta"):
     """(numcodecs Blosc, has_crc32c) for ``bytes(little) -> blosc [-> crc32c]``; else unsupported."""
     codecs = arr.metadata.codecs
     crc = len(codecs) == 3 and isinstance(codecs[2], Crc32cCodec)
@@ -83,7 +83,7 @@ class ChunkedColumn:
     partly filled chunk is kept in memory, so appending a few rows never reads a chunk back.
     """
 
-    def __init__(self, storage, key: str, arr: zarr.Array):
+    def __init__(self, storage, key: str, arr: "zarr.Array | ArrayMeta"):
         self.storage = storage  # a schema.storage.Storage
         self.key = key.strip("/")  # the array's key prefix, e.g. "writers/p0-.../train/qpos"
         self.dtype = np.dtype(arr.dtype).newbyteorder("<")

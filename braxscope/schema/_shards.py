@@ -18,7 +18,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BytesCodec, Crc32cCodec, ShardingCodec
 
-from ._chunks import ChunkDecodeError, ChunkedColumn, UnsupportedLayout, _codecs_of
+from ._chunks import ArrayMeta, ChunkDecodeError, ChunkedColumn, UnsupportedLayout, _codecs_of
 
 _ABSENT = 2**64 - 1
 
@@ -27,7 +27,7 @@ class ShardedColumn(ChunkedColumn):
     """Read-only rows of an array ``[rows, *trailing]`` sharded ``(S, *trailing)`` with inner
     chunks ``(C, *trailing)``, the inner codecs braxscope writes (bytes, blosc, crc32c)."""
 
-    def __init__(self, storage, key: str, arr: zarr.Array):  # not super().__init__: it refuses sharding
+    def __init__(self, storage, key: str, arr: "zarr.Array | ArrayMeta"):  # not super().__init__: refuses sharding
         from .storage import LocalStorage
 
         if not isinstance(storage, LocalStorage):

@@ -92,7 +92,7 @@ class Browser:
         """The session's columns; on a narrow panel without env and step, and when the run or
         writer column takes room, without env and length below :data:`WIDE_W`, so the rest stay
         readable."""
-        asked = self._columns or tuple(n for n, _, _ in P.TABLE_COLUMNS if n not in ("run", "writer"))
+        asked = self._columns or P.table_columns(runs=1, writers=1)
         extra = any(n in ("run", "writer") for n in asked)
         hidden = set(NARROW_HIDDEN if self._width < NARROW_W else ()) | (
             {"env", "length"} if extra and self._width < WIDE_W else set())

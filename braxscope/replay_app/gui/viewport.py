@@ -40,6 +40,7 @@ class Viewport:
                 self.placeholder_layer = dpg.add_draw_layer()  # a line of text while nothing is shown
             self.scrub = dpg.add_slider_int(width=vw, min_value=0, max_value=1, format="", tag="scrub",
                                             callback=lambda s, v: session.seek(int(v)))
+            dpg.bind_item_theme(self.scrub, themes.empty_scrub)  # applies only while it is disabled
             with dpg.group(horizontal=True):
                 dpg.add_button(label="|<", width=34, tag="home", callback=lambda: session.home())
                 dpg.add_button(label="<", width=30, tag="back", callback=lambda: session.step(-1))
@@ -106,9 +107,8 @@ class Viewport:
         t, h = snap.timeline, snap.header
         if t.rev != self._timeline_rev:
             self._timeline_rev = t.rev
-            # Nothing to scrub without an episode (or in one of one frame): a greyed-out bar, not a grab.
+            # Nothing to scrub without an episode (or in one of one frame): disabled, drawn without a grab.
             dpg.configure_item(self.scrub, max_value=max(1, t.length - 1), enabled=t.length > 1)
-            dpg.bind_item_theme(self.scrub, self.themes.empty_scrub if t.length <= 1 else 0)
             dpg.set_value(self.time_text, t.text)
             dpg.configure_item(self.play_btn, label=t.play_label)
             dpg.bind_item_theme(self.play_btn, self.themes.play if t.playing else 0)
