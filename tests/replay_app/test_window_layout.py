@@ -148,45 +148,30 @@ class _define_monitors:
         self.x11.XCloseDisplay(self.dpy)
 
 
-def _window_rect(d, title_part: str):
-    """(x, y, width, height) on the screen of the top-level window whose name holds title_part."""
-    root = d.screen().root
-    net_name, utf8 = d.intern_atom("_NET_WM_NAME"), d.intern_atom("UTF8_STRING")
-    for w in root.query_tree().children:
-        prop = w.get_full_property(net_name, utf8)
-        name = prop.value.decode("utf-8", "replace") if prop is not None else (w.get_wm_name() or "")
-        if title_part in str(name):
-            g = w.get_geometry()
-            pos = w.translate_coords(root, 0, 0)
-            return -pos.x, -pos.y, g.width, g.height
-    return None
-
-
 @pytest.mark.gui
 @pytest.mark.parametrize("pointer, monitor", [((2500, 300), RIGHT), ((400, 500), LEFT)], ids=["laptop", "desktop"])
 def test_on_two_monitors_the_app_opens_inside_the_one_under_the_pointer(pointer, monitor, tmp_path):
     import time
 
-    from Xlib import display as xdisplay
-
     from .storegen import make_store
+    from .xscreen import XScreen
 
     store = make_store(tmp_path / "ant.zarr", iterations=1, slots=1, episode_len=30, snapshot_len=20)
     proc, display = start_xvfb("3286x1080")
     app = monitors = None
     try:
         monitors = _define_monitors(display, [(b"left", LEFT, False), (b"right", RIGHT, True)])
-        d = xdisplay.Display(display)
-        root = d.screen().root
-        root.warp_pointer(*pointer)
-        d.sync()
+        screen = XScreen(display)
+        screen.root.warp_pointer(*pointer)
+        screen.d.sync()
         env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(ROOT), MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"))
         app = subprocess.Popen([sys.executable, "-m", "braxscope.cli", "view", str(store), "--exit-after", "60"],
                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline, rect, seen = time.monotonic() + 90, None, []
         while time.monotonic() < deadline and app.poll() is None:  # until it has held one place for a second
             time.sleep(0.25)
-            seen = (seen + [_window_rect(d, "braxscope")])[-4:]
+            w = screen.find("braxscope")
+            seen = (seen + [None if w is None else screen.rect(w)])[-4:]
             if len(seen) == 4 and seen[0] is not None and seen.count(seen[0]) == 4:
                 rect = seen[0]
                 break
