@@ -29,6 +29,8 @@ from braxscope.replay_app.render_thread import RenderWorker
 from braxscope.replay_app.session import ReplaySession
 from braxscope.schema.reader import open_store
 
+from .xscreen import XScreen
+
 
 def pump(app, seconds: float = 0.0, until=None, timeout: float = 20.0) -> bool:
     t_end = time.perf_counter() + (seconds if until is None else timeout)
@@ -406,14 +408,12 @@ def scenario(store: str, out: Path, R: dict) -> None:
 
 def screen(store: str, out: Path, R: dict) -> None:
     """The window on the screen it opens on, then made smaller and larger by the X server."""
-    from Xlib import display
-
     app = open_app(store, out, 640, 480)
     s, rec = app.s, Shots(app, out)
     try:
         settle(app)
-        d = display.Display()
-        root = d.screen().root
+        xs = XScreen(os.environ["DISPLAY"])
+        root = xs.root
         R["screen"] = [root.get_geometry().width, root.get_geometry().height]
         R["window"] = [*dpg.get_viewport_pos(), dpg.get_viewport_client_width(), dpg.get_viewport_client_height()]
 
@@ -430,10 +430,12 @@ def screen(store: str, out: Path, R: dict) -> None:
 
         R["open"] = measure("screen_open")
         # Resize through the X server, as a window manager or the user would.
-        win = _app_window(d, root)
+        win = xs.find("braxscope")
+        if win is None:
+            raise RuntimeError("the app's window is not on the X server")
         for name, (w, h) in (("small", (1000, 640)), ("large", (R["screen"][0], R["screen"][1]))):
             win.configure(width=w, height=h)
-            d.sync()
+            xs.d.sync()
             pump(app, until=lambda: dpg.get_viewport_client_width() == w and dpg.get_viewport_client_height() == h,
                  timeout=10)
             settle(app)
@@ -486,23 +488,6 @@ def live(store: str, out: Path, R: dict) -> None:
     finally:
         _errors(app, R)
         app.close()
-
-
-def _app_window(d, root):
-    """The app's top-level X window (the one whose name starts with "braxscope")."""
-    def walk(w):
-        for c in w.query_tree().children:
-            name = c.get_wm_name()
-            if name and str(name).startswith("braxscope"):
-                return c
-            found = walk(c)
-            if found is not None:
-                return found
-        return None
-    win = walk(root)
-    if win is None:
-        raise RuntimeError("the app's window is not on the X server")
-    return win
 
 
 def main(mode: str, store: str, out: str) -> None:

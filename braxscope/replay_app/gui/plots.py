@@ -73,6 +73,10 @@ class PlotsPanel:
             for c in p.curves or (p.curve,):  # one curve per run, the legend naming them
                 colour_series(self.themes, dpg.add_line_series(c.x, c.y, label=c.label, parent=self.ty),
                               c.colour, c.weight)
+                if len(c.x) == 1:  # the first evaluation: a line of one point draws nothing, a marker does
+                    # (the same label: ImPlot gives both one legend entry)
+                    colour_series(self.themes, dpg.add_scatter_series(c.x, c.y, label=c.label, parent=self.ty),
+                                  c.colour, c.weight)
             for at, y, label, colour in p.marks:
                 # With several runs the legend names the runs only ("##": ImPlot leaves it out).
                 label = label if len(p.curves) <= 1 else f"##{label}"
