@@ -112,6 +112,11 @@ def colours(a: np.ndarray) -> int:
     return len({tuple(c) for c in a.reshape(-1, 3)[::7]})
 
 
+def near(img: np.ndarray, colour, tol: int = 30) -> int:
+    """Pixels of ``img`` [H,W,3] within ``tol`` of an RGB colour on every channel."""
+    return int((np.abs(img - np.asarray(colour[:3], np.int16)).max(axis=2) <= tol).sum())
+
+
 def mad(a, b) -> float:
     return float(np.abs(a - b).mean())
 
@@ -490,12 +495,33 @@ def live(store: str, out: Path, R: dict) -> None:
         app.close()
 
 
+def first_eval(store: str, out: Path, R: dict) -> None:
+    """A run with one evaluation so far: its training curve is one point. The items the curve
+    plot holds, and the curve colour's pixels in it with and without the marker item."""
+    app = open_app(store, out, 640, 480)
+    rec = Shots(app, out)
+    try:
+        settle(app)
+        items = dpg.get_item_children(app.plots.ty, 1)
+        R["curve_items"] = [[dpg.get_item_type(i).rsplit("::", 1)[-1], dpg.get_item_label(i)] for i in items]
+        colour = app.s.snapshot().plots.curve.colour
+        R["with_marker"] = near(region(rec.shot("first_eval"), "p_train"), colour, tol=12)
+        for i in items:
+            if dpg.get_item_type(i).endswith("mvScatterSeries") and dpg.get_item_label(i) == "##eval/episode_reward":
+                dpg.delete_item(i)
+        settle(app)
+        R["without_marker"] = near(region(rec.shot("first_eval_no_marker"), "p_train"), colour, tol=12)
+    finally:
+        _errors(app, R)
+        app.close()
+
+
 def main(mode: str, store: str, out: str) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     R = {}
     try:
-        {"scenario": scenario, "screen": screen, "live": live}[mode](store, out, R)
+        {"scenario": scenario, "screen": screen, "live": live, "first_eval": first_eval}[mode](store, out, R)
     finally:
         (out / "results.json").write_text(json.dumps(R, indent=1))
 

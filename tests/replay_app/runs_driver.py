@@ -12,7 +12,6 @@ from pathlib import Path
 
 import braxscope  # noqa: F401  (MUJOCO_GL before mujoco)
 import dearpygui.dearpygui as dpg
-import numpy as np
 
 from braxscope.replay_app import presentation as P
 from braxscope.replay_app.app import ReplayApp
@@ -21,12 +20,7 @@ from braxscope.replay_app.render_thread import RenderWorker
 from braxscope.replay_app.session import ReplaySession
 from braxscope.schema.reader import open_store
 
-from .gui_driver import Shots, XInput, _errors, mad, marked_rows, pump, rect, settle
-
-
-def near(img: np.ndarray, colour, tol: int = 30) -> int:
-    """Pixels of ``img`` [H,W,3] within ``tol`` of an RGB colour on every channel."""
-    return int((np.abs(img - np.asarray(colour[:3], np.int16)).max(axis=2) <= tol).sum())
+from .gui_driver import Shots, XInput, _errors, mad, marked_rows, near, pump, rect, settle
 
 
 def runs(stores: list[str], out: Path, R: dict) -> None:

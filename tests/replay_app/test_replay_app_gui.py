@@ -265,3 +265,12 @@ def test_cli_newer_or_damaged_store_is_a_clear_message(ant_store, tmp_path):
 def test_cli_without_a_display_says_so(ant_store):
     r = braxscope_cli("view", str(ant_store), env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
     assert r.returncode == 2 and "no display" in r.stderr
+
+
+def test_a_training_curve_of_one_evaluation_is_drawn_as_a_marker(xvfb, tmp_path):
+    # The first minutes of a run: one metrics row. A line of one point draws nothing.
+    store = make_store(tmp_path / "one_eval.zarr", iterations=1, slots=1, episode_len=30, snapshot_len=20)
+    R = _drive("first_eval", xvfb, store, tmp_path / "out")
+    # a marker, left out of the legend (the line's entry names the curve once)
+    assert ["mvScatterSeries", "##eval/episode_reward"] in R["curve_items"], R["curve_items"]
+    assert R["with_marker"] > R["without_marker"] + 10, R  # the marker's own pixels, in the curve's colour

@@ -74,8 +74,8 @@ class PlotsPanel:
                 colour_series(self.themes, dpg.add_line_series(c.x, c.y, label=c.label, parent=self.ty),
                               c.colour, c.weight)
                 if len(c.x) == 1:  # the first evaluation: a line of one point draws nothing, a marker does
-                    # (the same label: ImPlot gives both one legend entry)
-                    colour_series(self.themes, dpg.add_scatter_series(c.x, c.y, label=c.label, parent=self.ty),
+                    # ("##": no second legend entry; the line's names it)
+                    colour_series(self.themes, dpg.add_scatter_series(c.x, c.y, label=f"##{c.label}", parent=self.ty),
                                   c.colour, c.weight)
             for at, y, label, colour in p.marks:
                 # With several runs the legend names the runs only ("##": ImPlot leaves it out).
